@@ -1,0 +1,110 @@
+"""Typed training configurations and TOML config files.
+
+A config file (``configs/*.toml``) is a flat table whose keys are the ``embedkit train``
+option names with underscores (``min_count = 5``). The CLI loads it into click's
+``default_map``: command-line flags beat the file, the file beats the built-in defaults, and
+unknown keys are an error.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Word2VecConfig:
+    """Settings of the skip-gram negative-sampling trainer (word2vec.c / gensim defaults).
+
+    Attributes
+    ----------
+    dim : int
+        Vector dimension (default 100).
+    window : int
+        Maximum context distance; each centre word uses ``b ~ U{1..window}`` (default 5).
+    negative : int
+        Noise words per positive example (default 5).
+    ns_exponent : float
+        Noise distribution ``count**ns_exponent`` (default 0.75, word2vec.c).
+    sample : float
+        Subsampling threshold ``t`` of word2vec.c's formula (default 1e-3; 0 disables).
+    alpha : float
+        Initial learning rate (default 0.025 for skip-gram).
+    min_alpha : float or None
+        Final learning rate of the linear decay; None means ``alpha * 1e-4`` (word2vec.c).
+    epochs : int
+        Passes over the corpus (default 5).
+    threads : int
+        Worker threads; 0 means all cores (default).
+    seed : int
+        Seed of the initial vectors and every random stream (default 1).
+    chunk_words : int
+        Tokens per unit of parallel work (default 10,000).
+    """
+
+    dim: int = 100
+    window: int = 5
+    negative: int = 5
+    ns_exponent: float = 0.75
+    sample: float = 1e-3
+    alpha: float = 0.025
+    min_alpha: float | None = None
+    epochs: int = 5
+    threads: int = 0
+    seed: int = 1
+    chunk_words: int = 10_000
+
+    def __post_init__(self) -> None:
+        _require(self.dim >= 1, "dim must be at least 1")
+        _require(self.window >= 1, "window must be at least 1")
+        _require(self.negative >= 1, "negative must be at least 1")
+        _require(self.sample >= 0, "sample must be >= 0")
+        _require(self.alpha > 0, "alpha must be > 0")
+        _require(self.min_alpha is None or 0 <= self.min_alpha <= self.alpha, "min_alpha must be in [0, alpha]")
+        _require(self.epochs >= 1, "epochs must be at least 1")
+        _require(self.threads >= 0, "threads must be >= 0 (0 = all cores)")
+        _require(0 <= self.seed < 2**63, "seed must be a non-negative 63-bit integer")
+        _require(self.chunk_words >= 100, "chunk_words must be at least 100")
+
+    @property
+    def final_alpha(self) -> float:
+        return self.alpha * 1e-4 if self.min_alpha is None else self.min_alpha
+
+    @property
+    def n_threads(self) -> int:
+        return self.threads or os.cpu_count() or 1
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+def config_from_options(cls, options: dict):
+    """Build the dataclass ``cls`` from the options it knows, ignoring None values."""
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in options.items() if k in names and v is not None})
+
+
+def load_toml(path: str | os.PathLike) -> dict:
+    """Read a flat TOML table of option values.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing or not valid TOML, or holds a nested table.
+    """
+    try:
+        with open(path, "rb") as fh:
+            table = tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    nested = [k for k, v in table.items() if isinstance(v, dict)]
+    if nested:
+        raise ConfigError(f"{path}: nested tables are not supported ({', '.join(nested)})")
+    return table

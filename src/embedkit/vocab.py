@@ -1,0 +1,193 @@
+"""The vocabulary: word types, their corpus counts, and the distributions derived from them.
+
+Words are sorted by descending count (ties keep first-occurrence order), so word id 0 is the
+most frequent word and "the N most frequent words" is the id range ``[0, N)`` — the order
+word2vec.c and gensim write to vector files and that evaluation restrictions rely on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import CorpusError
+from .io import atomic_writer
+
+
+@dataclass(frozen=True)
+class VocabOptions:
+    """How the vocabulary is cut from the raw counts.
+
+    Attributes
+    ----------
+    min_count : int
+        Words seen fewer times are dropped (default 5, as word2vec.c and gensim).
+    max_vocab : int or None
+        Keep at most this many of the most frequent words after ``min_count`` (final size;
+        default None, no cap).
+    prune_at : int
+        While counting, when more than this many distinct words are held, words seen fewer
+        than ``k`` times so far are forgotten (``k`` = 2, 3, ... on each pruning), like
+        word2vec.c's ``ReduceVocab``. Bounds memory on huge corpora; counts of pruned words
+        become lower bounds, which is reported. Default 20,000,000 (word2vec.c prunes at
+        21M with its 30M hash table).
+    """
+
+    min_count: int = 5
+    max_vocab: int | None = None
+    prune_at: int = 20_000_000
+
+    def __post_init__(self) -> None:
+        if self.min_count < 1:
+            raise CorpusError("min_count must be at least 1")
+        if self.max_vocab is not None and self.max_vocab < 1:
+            raise CorpusError("max_vocab must be at least 1")
+        if self.prune_at < 1000:
+            raise CorpusError("prune_at must be at least 1000")
+
+
+@dataclass
+class Vocabulary:
+    """Word types with counts, most frequent first.
+
+    Attributes
+    ----------
+    words : list of str, length V
+        Word types, by descending count.
+    counts : ndarray, shape (V,), int64
+        Corpus count of each word.
+    pruned_below : int
+        0 if counting was exact; otherwise words seen fewer than this many times were
+        forgotten during counting (see :attr:`VocabOptions.prune_at`).
+    """
+
+    words: list[str]
+    counts: np.ndarray
+    pruned_below: int = 0
+    index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.counts = np.asarray(self.counts, dtype=np.int64)
+        if len(self.words) != len(self.counts):
+            raise ValueError("words and counts differ in length")
+        self.index = {w: i for i, w in enumerate(self.words)}
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.index
+
+    @property
+    def total_words(self) -> int:
+        """Number of corpus tokens that are in the vocabulary (word2vec.c's ``train_words``)."""
+        return int(self.counts.sum())
+
+    @classmethod
+    def build(cls, sentences: Iterable[Sequence[str]], options: VocabOptions | None = None) -> "Vocabulary":
+        """Count words in one streaming pass and cut the vocabulary.
+
+        Parameters
+        ----------
+        sentences : iterable of sequences of str
+            Token sequences, e.g. a :class:`embedkit.corpus.Corpus`.
+        options : VocabOptions, optional
+            ``min_count``, ``max_vocab`` and ``prune_at``.
+
+        Raises
+        ------
+        CorpusError
+            If the corpus has no tokens, or no word reaches ``min_count``.
+        """
+        options = options or VocabOptions()
+        counter: Counter[str] = Counter()
+        pruned_below = 0
+        for tokens in sentences:
+            counter.update(tokens)
+            if len(counter) > options.prune_at:
+                pruned_below = max(pruned_below, 1) + 1
+                counter = Counter({w: c for w, c in counter.items() if c >= pruned_below})
+        if not counter:
+            raise CorpusError("the corpus is empty (no tokens)")
+        return cls.from_counts(counter, options, pruned_below)
+
+    @classmethod
+    def from_counts(cls, counts: dict[str, int], options: VocabOptions | None = None, pruned_below: int = 0):
+        """Cut a vocabulary from a ``word -> count`` mapping (insertion order breaks ties)."""
+        options = options or VocabOptions()
+        kept = [(w, c) for w, c in counts.items() if c >= options.min_count]
+        if not kept:
+            top = max(counts.values(), default=0)
+            raise CorpusError(
+                f"no word occurs at least min_count={options.min_count} times "
+                f"(the most frequent occurs {top} times); lower --min-count"
+            )
+        kept.sort(key=lambda wc: -wc[1])
+        if options.max_vocab is not None:
+            kept = kept[: options.max_vocab]
+        return cls([w for w, _ in kept], np.array([c for _, c in kept], dtype=np.int64), pruned_below)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write ``word count`` lines, most frequent first (word2vec.c ``-save-vocab`` format)."""
+        with atomic_writer(path, "w") as fh:
+            for word, count in zip(self.words, self.counts.tolist()):
+                fh.write(f"{word} {count}\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Vocabulary":
+        """Read a ``word count`` file as written by :meth:`save` or word2vec.c ``-save-vocab``.
+
+        Raises
+        ------
+        CorpusError
+            If the file is missing or a line is not ``word count``.
+        """
+        words, counts = [], []
+        try:
+            with open(path, encoding="utf-8") as fh:
+                for number, line in enumerate(fh, start=1):
+                    parts = line.split()
+                    if not parts:
+                        continue
+                    if len(parts) != 2 or not parts[1].isdigit():
+                        raise CorpusError(f"{path}:{number}: expected 'word count', got {line.strip()[:60]!r}")
+                    words.append(parts[0])
+                    counts.append(int(parts[1]))
+        except OSError as exc:
+            raise CorpusError(f"cannot read vocabulary {path}: {exc.strerror}") from None
+        if not words:
+            raise CorpusError(f"vocabulary file is empty: {path}")
+        order = np.argsort(-np.asarray(counts, dtype=np.int64), kind="stable")
+        return cls([words[i] for i in order], np.asarray(counts, dtype=np.int64)[order])
+
+    def keep_probabilities(self, sample: float) -> np.ndarray:
+        """Probability of keeping each token under frequent-word subsampling.
+
+        Uses word2vec.c's formula (not the paper's ``1 - sqrt(t/f)``):
+        ``p_keep = (sqrt(c / (t*N)) + 1) * (t*N) / c``, capped at 1, where ``c`` is the word's
+        count, ``N`` :attr:`total_words` and ``t = sample``. ``sample <= 0`` keeps everything.
+
+        Returns
+        -------
+        ndarray, shape (V,), float64
+        """
+        if sample <= 0:
+            return np.ones(len(self), dtype=np.float64)
+        threshold = sample * self.total_words
+        c = self.counts.astype(np.float64)
+        return np.minimum((np.sqrt(c / threshold) + 1.0) * threshold / c, 1.0)
+
+    def noise_distribution(self, exponent: float = 0.75) -> np.ndarray:
+        """Negative-sampling distribution ``count**exponent / Z`` (0.75 as word2vec.c).
+
+        Returns
+        -------
+        ndarray, shape (V,), float64, sums to 1
+        """
+        weights = self.counts.astype(np.float64) ** exponent
+        return weights / weights.sum()
