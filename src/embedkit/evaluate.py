@@ -195,9 +195,12 @@ def evaluate_analogy(
             continue
         sections[-1][1].append(tuple(table[w] for w in words))
     candidates = embeddings.unit[:restrict_vocab]
+    fold = (lambda w: w.upper()) if case_insensitive else (lambda w: w)
+    canonical = np.array([table[fold(w)] for w in embeddings.words[:restrict_vocab]], dtype=np.int64)
     result = AnalogyResult(name or Path(path).stem, method, 0, 0, oov)
     for section, questions in sections:
-        correct = int(_answers_correct(candidates, np.array(questions, dtype=np.int64).reshape(-1, 4), method).sum())
+        asked = np.array(questions, dtype=np.int64).reshape(-1, 4)
+        correct = int(_answers_correct(candidates, canonical, asked, method).sum())
         result.sections.append((section, correct, len(questions)))
         result.correct += correct
         result.questions += len(questions)
@@ -206,8 +209,15 @@ def evaluate_analogy(
     return result
 
 
-def _answers_correct(candidates: np.ndarray, questions: np.ndarray, method: str, batch: int = 256) -> np.ndarray:
-    """Boolean (Q,) array: whether the best candidate (excluding a, b, c) equals d."""
+def _answers_correct(
+    candidates: np.ndarray, canonical: np.ndarray, questions: np.ndarray, method: str, batch: int = 256
+) -> np.ndarray:
+    """Boolean (Q,) array: whether the best candidate equals d.
+
+    ``canonical[r]`` is the row that candidate ``r``'s (case-folded) key maps to; candidates
+    whose key is that of ``a``, ``b`` or ``c`` are excluded and the prediction is compared by
+    key, as gensim does.
+    """
     hits = np.zeros(len(questions), dtype=bool)
     for start in range(0, len(questions), batch):
         q = questions[start : start + batch]
@@ -221,7 +231,7 @@ def _answers_correct(candidates: np.ndarray, questions: np.ndarray, method: str,
             scores = shift(b) * shift(c) / (shift(a) + np.float32(COSMUL_EPSILON))
         else:
             raise EmbedkitError(f"unknown analogy method {method!r}")
-        rows = np.arange(len(q))[:, None]
-        scores[rows, q[:, :3]] = -np.inf
-        hits[start : start + len(q)] = scores.argmax(axis=1) == q[:, 3]
+        for k in range(3):
+            scores[canonical[None, :] == q[:, k : k + 1]] = -np.inf
+        hits[start : start + len(q)] = canonical[scores.argmax(axis=1)] == q[:, 3]
     return hits

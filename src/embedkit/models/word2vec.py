@@ -33,13 +33,15 @@ class TrainReport:
     """What a training run did.
 
     Attributes: ``epochs``; ``words`` (corpus tokens processed, all epochs); ``kept_words``
-    (tokens left after subsampling); ``seconds`` (wall time of the training loop);
-    ``epoch_losses`` (mean loss per positive pair, per epoch).
+    (tokens left after subsampling); ``pairs`` ((centre, context) pairs trained);
+    ``seconds`` (wall time of the training loop); ``epoch_losses`` (mean loss per pair,
+    per epoch).
     """
 
     epochs: int
     words: int
     kept_words: int
+    pairs: int
     seconds: float
     epoch_losses: list[float]
 
@@ -51,7 +53,7 @@ class TrainReport:
         """The one-line summary printed at the end of training."""
         return (
             f"{name}: {len(embeddings):,} words x {embeddings.dim} dims, {self.epochs} epochs, "
-            f"{self.words / 1e6:.1f}M words in {self.seconds:.1f} s "
+            f"{self.words:,} words in {self.seconds:.1f} s "
             f"({self.words_per_second / 1e3:.0f}k words/s), final loss {self.epoch_losses[-1]:.4f}"
         )
 
@@ -117,7 +119,7 @@ def train_sgns(
     per_call = threads * _CHUNKS_PER_THREAD_PER_CALL
 
     losses = []
-    kept = 0
+    kept = pairs_total = 0
     started = time.perf_counter()
     with tqdm(total=total * config.epochs, unit="w", unit_scale=True, desc="sgns", disable=not progress) as bar:
         for epoch in range(config.epochs):
@@ -142,8 +144,9 @@ def train_sgns(
             epoch_loss = stats[:, 0].sum() / max(stats[:, 1].sum(), 1.0)
             losses.append(float(epoch_loss))
             kept += int(stats[:, 2].sum())
+            pairs_total += int(stats[:, 1].sum())
             if log:
                 log(f"epoch {epoch + 1}/{config.epochs}: loss {epoch_loss:.4f}, {int(stats[:, 2].sum()):,} words kept")
-    report = TrainReport(config.epochs, total * config.epochs, kept, time.perf_counter() - started, losses)
+    report = TrainReport(config.epochs, total * config.epochs, kept, pairs_total, time.perf_counter() - started, losses)
     return Embeddings(vocab.words, syn0), report
 

@@ -1,0 +1,160 @@
+"""The command line, driven through click's CliRunner: every command and its error paths."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from embedkit.cli import cli
+from embedkit.datasets import dataset_path
+from embedkit.vectors import Embeddings
+
+FAST = ["--dim", "8", "--epochs", "1", "--threads", "1", "-q"]
+
+
+def run(*args, env=None):
+    result = CliRunner().invoke(cli, [str(a) for a in args], env=env)
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture
+def vectors_file(tmp_path):
+    """Random vectors over the WS-353 words plus the analogy toy words."""
+    words = []
+    for line in dataset_path("wordsim353")[1].read_text().splitlines():
+        if not line.startswith("#"):
+            words += [w for w in line.lower().split("\t")[:2] if w not in words]
+    words += [w for w in ("king", "queen", "man", "woman") if w not in words]
+    vectors = np.random.default_rng(0).normal(size=(len(words), 10)).astype(np.float32)
+    royal, male, female = vectors[:3] * 3
+    for word, vec in {"king": royal + male, "queen": royal + female, "man": male, "woman": female}.items():
+        vectors[words.index(word)] = vec
+    path = tmp_path / "vectors.txt"
+    Embeddings(words, vectors).save(path)
+    return path
+
+
+def test_train_writes_vectors_and_a_summary(tmp_path, small_corpus):
+    out = tmp_path / "out.bin"
+    result = run("train", "--model", "sgns", small_corpus, "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("sgns: 190 words x 8 dims, 1 epochs") and f"wrote {out}" in result.output
+    assert Embeddings.load(out).vectors.shape == (190, 8)
+
+
+def test_queries_use_the_vectors_train_wrote_in_the_directory(tmp_path, small_corpus, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run("train", small_corpus, *FAST).exit_code == 0
+    result = run("similar", "w3", "-n", "4")
+    assert result.exit_code == 0 and len(result.output.splitlines()) == 4
+    assert "w3\t" not in result.output
+    assert run("similarity", "w1", "w2").output.strip().replace(".", "").lstrip("-").isdigit()
+    assert len(run("analogy", "w1", "w2", "w3", "-n", "2").output.splitlines()) == 2
+
+
+def test_environment_variable_and_flag_choose_the_vectors(tmp_path, vectors_file, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run("analogy", "king", "man", "woman", env={"EMBEDKIT_VECTORS": str(vectors_file)}).output.startswith("queen")
+    result = run("analogy", "king", "man", "woman", "--method", "3cosmul", "--vectors", vectors_file)
+    assert result.output.startswith("queen\t")
+
+
+def test_missing_vectors_give_a_hint(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("similar", "king")
+    assert result.exit_code == 1
+    assert "vectors file not found: vectors.bin (train first" in result.output
+
+
+def test_unknown_word_names_the_word(vectors_file):
+    result = run("similar", "xyzzy", "--vectors", vectors_file)
+    assert result.exit_code == 1 and result.output.strip() == "Error: word not in vocabulary: 'xyzzy'"
+    assert run("analogy", "king", "xyzzy", "woman", "--vectors", vectors_file).exit_code == 1
+
+
+def test_evaluate_named_and_custom_datasets(tmp_path, vectors_file):
+    result = run("evaluate", "wordsim353", "--vectors", vectors_file)
+    assert result.exit_code == 0 and result.output.startswith("wordsim353: Spearman rho")
+    result = run("evaluate", "google-analogy", "--vectors", vectors_file, "--json")
+    payload = json.loads(result.output)
+    assert payload["questions"] == 6 and payload["oov_questions"] == 19544 - 6
+    assert payload["accuracy"] == payload["correct"] / 6 and payload["sections"][0][0] == "capital-common-countries"
+    custom = tmp_path / "mine.txt"
+    custom.write_text("king\tqueen\t9\nman\twoman\t8\ntiger\tcat\t7\nking\tcat\t1\n")
+    result = run("evaluate", "--dataset", custom, "--vectors", vectors_file)
+    assert result.exit_code == 0 and result.output.startswith("mine: Spearman rho") and "4/4 pairs" in result.output
+    analogy = tmp_path / "an.txt"
+    analogy.write_text(": royal\nman king woman queen\n")
+    assert "accuracy 1.0000" in run("evaluate", "--dataset", analogy, "--vectors", vectors_file).output
+    assert run("evaluate", "--vectors", vectors_file).exit_code == 2
+    assert run("evaluate", "nosuchset", "--vectors", vectors_file).exit_code == 2
+
+
+def test_vocab_command(tmp_path, small_corpus):
+    out = tmp_path / "vocab.txt"
+    result = run("vocab", small_corpus, "-o", out, "--min-count", "1")
+    assert result.exit_code == 0 and "200 words" in result.output
+    lines = out.read_text().splitlines()
+    counts = [int(line.split()[1]) for line in lines]
+    assert lines[0].startswith("w0 ") and counts == sorted(counts, reverse=True)
+
+
+def test_config_file_fills_options_and_flags_win(tmp_path, small_corpus):
+    config = tmp_path / "c.toml"
+    config.write_text('model = "sgns"\ndim = 6\nepochs = 1\nthreads = 1\nmin_count = 50\n')
+    out = tmp_path / "v.txt"
+    result = run("train", "--config", config, small_corpus, "-o", out, "--dim", "5", "-q")
+    assert result.exit_code == 0, result.output
+    vectors = Embeddings.load(out)
+    assert vectors.dim == 5 and len(vectors) < 60  # dim from the flag, min_count from the file
+    config.write_text("dim = 6\nwindoww = 3\n")
+    result = run("train", "--config", config, small_corpus)
+    assert result.exit_code == 2 and "unknown key(s): windoww" in result.output
+
+
+@pytest.mark.parametrize(
+    "setup,args,message",
+    [
+        (lambda p: None, ["--min-count", "1"], "corpus file not found"),
+        (lambda p: p.write_text(""), [], "the corpus is empty"),
+        (lambda p: p.write_bytes(bytes(range(256)) * 64), [], "looks like a binary file"),
+        (lambda p: p.write_text("a b c a b\n"), ["--min-count", "5"], "no word occurs at least min_count=5"),
+        (lambda p: p.write_text("a b c\n" * 50), ["--dim", "0"], "dim must be at least 1"),
+        (lambda p: p.write_text("a b c d\n" * 500), ["--alpha", "1e12"], "diverged"),
+    ],
+)
+def test_bad_training_input_is_one_line_and_leaves_no_output(tmp_path, setup, args, message):
+    corpus = tmp_path / "corpus.txt"
+    setup(corpus)
+    out = tmp_path / "out.bin"
+    result = run("train", corpus, "-o", out, "--dim", "4", "--epochs", "2", "--threads", "1", "-q", *args)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ") and message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [(b"3 2\na 1 2\n", "announces 3 rows"), (b"5 4\nab" + b"\x00" * 9, "truncated"), (b"\n\n", "empty")],
+)
+def test_malformed_vectors_file_is_a_clean_error(tmp_path, content, message):
+    path = tmp_path / "bad.bin"
+    path.write_bytes(content)
+    result = run("similar", "a", "--vectors", path)
+    assert result.exit_code == 1 and message in result.output
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = CliRunner().invoke(cli, ["--debug", "similar", "a", "--vectors", str(tmp_path / "none.bin")])
+    assert result.exit_code == 1 and result.exception is not None and type(result.exception).__name__ == "EmbedkitError"
+
+
+def test_python_dash_m_and_help():
+    done = subprocess.run([sys.executable, "-m", "embedkit", "-h"], capture_output=True, text=True, check=True)
+    for command in ("train", "similar", "similarity", "analogy", "evaluate", "vocab"):
+        assert command in done.stdout
