@@ -1,0 +1,195 @@
+"""Side-by-side benchmark: embedkit SGNS against gensim Word2Vec on the same corpus and machine.
+
+Both train skip-gram with negative sampling at identical settings (dim 100, window 5,
+negative 5, min_count 5, sample 1e-3, same epochs and threads) on the same plain-text corpus
+(gensim in ``corpus_file`` mode). Runs alternate (embedkit, gensim, embedkit, gensim, ...), each
+in a fresh process, so peak RSS is per run. Each run starts from the text: embedkit's timing
+includes counting and encoding (a fresh cache), gensim's its vocabulary scan. numba's compiled
+kernels are cached beforehand by a tiny warm-up run, as gensim's are compiled at install.
+
+Reported per run: wall time, training time, training words/s (in-vocabulary corpus tokens
+times epochs, divided by training time; the same word count for both tools), peak RSS, and
+WS-353 / SimLex-999 Spearman and Google-analogy accuracy (30k restriction) measured with
+embedkit's evaluator, which equals gensim's. Results go to ``bench/`` as JSON and markdown.
+
+    python scripts/bench.py [--corpus PATH] [--epochs 5] [--threads 2] [--repeats 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "corpora" / "enwiki-100m.txt.gz"
+SETTINGS = {"dim": 100, "window": 5, "negative": 5, "min_count": 5, "sample": 1e-3, "alpha": 0.025}
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_embedkit(corpus: str, out: str, epochs: int, threads: int, seed: int) -> dict:
+    from embedkit.config import Word2VecConfig
+    from embedkit.encode import prepare_corpus
+    from embedkit.vocab import VocabOptions
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as cache:
+        prepared = prepare_corpus([corpus], vocab_options=VocabOptions(min_count=SETTINGS["min_count"]),
+                                  cache_dir=cache)
+        from embedkit.models.word2vec import train_sgns
+
+        config = Word2VecConfig(dim=SETTINGS["dim"], window=SETTINGS["window"], negative=SETTINGS["negative"],
+                                sample=SETTINGS["sample"], alpha=SETTINGS["alpha"], epochs=epochs,
+                                threads=threads, seed=seed)
+        embeddings, report = train_sgns(prepared, config, progress=False)
+        embeddings.save(out)
+    return {"wall_s": time.perf_counter() - started, "train_s": report.seconds,
+            "corpus_words": prepared.encoded.n_tokens, "vocab": len(embeddings), "peak_rss_mb": peak_rss_mb()}
+
+
+def run_gensim(corpus: str, out: str, epochs: int, threads: int, seed: int) -> dict:
+    from gensim.models import Word2Vec
+
+    started = time.perf_counter()
+    model = Word2Vec(corpus_file=corpus, sg=1, hs=0, vector_size=SETTINGS["dim"], window=SETTINGS["window"],
+                     negative=SETTINGS["negative"], min_count=SETTINGS["min_count"], sample=SETTINGS["sample"],
+                     alpha=SETTINGS["alpha"], epochs=epochs, workers=threads, seed=seed)
+    model.wv.save_word2vec_format(out, binary=True)
+    return {"wall_s": time.perf_counter() - started, "train_s": model.total_train_time,
+            "vocab": len(model.wv), "peak_rss_mb": peak_rss_mb()}
+
+
+def worker(args: argparse.Namespace) -> None:
+    runner = run_embedkit if args.worker == "embedkit" else run_gensim
+    print(json.dumps(runner(args.corpus, args.out, args.epochs, args.threads, args.seed)))
+
+
+def evaluate(vectors: str) -> dict:
+    from embedkit.datasets import dataset_path
+    from embedkit.evaluate import evaluate_analogy, evaluate_similarity
+    from embedkit.vectors import Embeddings
+
+    emb = Embeddings.load(vectors)
+    return {
+        "wordsim353": evaluate_similarity(emb, dataset_path("wordsim353")[1]).spearman,
+        "simlex999": evaluate_similarity(emb, dataset_path("simlex999")[1]).spearman,
+        "google_analogy": evaluate_analogy(emb, dataset_path("google-analogy")[1]).accuracy,
+        "queen_rank": next((i + 1 for i, (w, _) in enumerate(emb.analogy("king", "man", "woman", topn=10))
+                            if w == "queen"), None),
+    }
+
+
+def plain_text(corpus: Path, work: Path) -> Path:
+    """gensim's corpus_file mode needs uncompressed text: decompress once, untimed."""
+    if corpus.suffix != ".gz":
+        return corpus
+    target = work / corpus.stem
+    with gzip.open(corpus, "rb") as src, open(target, "wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 24)
+    return target
+
+
+def warm_up(work: Path) -> None:
+    tiny = work / "warmup.txt"
+    tiny.write_text(("the quick brown fox jumps over the lazy dog " * 20 + "\n") * 50)
+    subprocess.run([sys.executable, __file__, "--worker", "embedkit", "--corpus", str(tiny),
+                    "--out", str(work / "warmup.bin"), "--epochs", "1"], check=True, capture_output=True)
+
+
+def markdown(rows: list[dict], summary: dict, meta: dict) -> str:
+    lines = [
+        f"# SGNS benchmark ({meta['date']})",
+        "",
+        f"Corpus `{meta['corpus']}`; settings {meta['settings']}, epochs {meta['epochs']}, threads "
+        f"{meta['threads']}; machine: {meta['machine']}. words/s = in-vocabulary corpus tokens x epochs / "
+        "training seconds (same count for both).",
+        "",
+        "| tool | run | wall s | train s | words/s | peak RSS MB | WS-353 | SimLex-999 | analogy | queen rank |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['tool']} | {r['run']} | {r['wall_s']:.1f} | {r['train_s']:.1f} | {r['words_per_s']:,.0f} | "
+            f"{r['peak_rss_mb']:.0f} | {r['wordsim353']:.3f} | {r['simlex999']:.3f} | {r['google_analogy']:.3f} | "
+            f"{r['queen_rank']} |"
+        )
+    lines += ["", "Ratios embedkit / gensim (mean over runs):", ""]
+    lines += [f"- {key}: {value:.2f}" for key, value in summary.items()]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out-dir", default=str(ROOT / "bench"))
+    parser.add_argument("--worker", choices=["embedkit", "gensim"], help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return worker(args)
+
+    corpus = Path(args.corpus)
+    if not corpus.is_file():
+        sys.exit(f"error: corpus not found: {corpus}")
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        text = plain_text(corpus, work)
+        warm_up(work)
+        for run in range(1, args.repeats + 1):
+            for tool in ("embedkit", "gensim"):
+                vectors = work / f"{tool}-{run}.bin"
+                cmd = [sys.executable, __file__, "--worker", tool, "--corpus", str(text), "--out", str(vectors),
+                       "--epochs", str(args.epochs), "--threads", str(args.threads), "--seed", str(args.seed)]
+                print(f"run {run}: {tool} ...", flush=True)
+                done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+                row = {"tool": tool, "run": run, **json.loads(done.stdout.strip().splitlines()[-1])}
+                row.update(evaluate(str(vectors)))
+                rows.append(row)
+                print(f"  {json.dumps(row)}", flush=True)
+    words = next(r["corpus_words"] for r in rows if "corpus_words" in r) * args.epochs
+    for r in rows:
+        r["words_per_s"] = words / r["train_s"]
+
+    def mean(tool, key):
+        return statistics.mean(r[key] for r in rows if r["tool"] == tool)
+
+    summary = {
+        "training throughput (words/s)": mean("embedkit", "words_per_s") / mean("gensim", "words_per_s"),
+        "wall time": mean("embedkit", "wall_s") / mean("gensim", "wall_s"),
+        "peak RSS": mean("embedkit", "peak_rss_mb") / mean("gensim", "peak_rss_mb"),
+        "WS-353": mean("embedkit", "wordsim353") / mean("gensim", "wordsim353"),
+        "SimLex-999": mean("embedkit", "simlex999") / mean("gensim", "simlex999"),
+        "Google analogy": mean("embedkit", "google_analogy") / mean("gensim", "google_analogy"),
+    }
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "corpus": str(corpus), "settings": SETTINGS,
+            "epochs": args.epochs, "threads": args.threads,
+            "machine": f"{platform.machine()}, {platform.python_version()}, cores={os.cpu_count()}"}
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (out_dir / f"sgns-{stamp}.json").write_text(json.dumps({"meta": meta, "rows": rows, "ratios": summary}, indent=1))
+    table = markdown(rows, summary, meta)
+    (out_dir / f"sgns-{stamp}.md").write_text(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
