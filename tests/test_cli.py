@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from embedkit.datasets import dataset_path
 from embedkit.vectors import Embeddings
 
 FAST = ["--dim", "8", "--epochs", "1", "--threads", "1", "-q"]
+CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.toml"))
 
 
 def run(*args, env=None):
@@ -44,6 +46,29 @@ def test_train_writes_vectors_and_a_summary(tmp_path, small_corpus):
     assert result.exit_code == 0, result.output
     assert result.output.startswith("sgns: 190 words x 8 dims, 1 epochs") and f"wrote {out}" in result.output
     assert Embeddings.load(out).vectors.shape == (190, 8)
+
+
+@pytest.mark.parametrize("model,loss,name", [("cbow", "ns", "cbow"), ("sgns", "hs", "sg-hs"), ("cbow", "hs", "cbow-hs")])
+def test_train_cbow_and_hierarchical_softmax(tmp_path, small_corpus, model, loss, name):
+    out = tmp_path / "out.txt"
+    result = run("train", "--model", model, "--loss", loss, small_corpus, "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"{name}: 190 words x 8 dims")
+
+
+def test_vectors_out_concat_and_its_error_with_hs(tmp_path, small_corpus):
+    out = tmp_path / "out.bin"
+    assert run("train", small_corpus, "-o", out, "--vectors-out", "concat", *FAST).exit_code == 0
+    assert Embeddings.load(out).dim == 16
+    result = run("train", small_corpus, "-o", tmp_path / "hs.bin", "--loss", "hs", "--vectors-out", "sum", *FAST)
+    assert result.exit_code == 1 and "needs negative sampling" in result.output
+    assert not (tmp_path / "hs.bin").exists()
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.name)
+def test_shipped_configs_are_valid(tmp_path, small_corpus, config):
+    result = run("train", "--config", config, small_corpus, "-o", tmp_path / "v.bin", *FAST)
+    assert result.exit_code == 0, result.output
 
 
 def test_queries_use_the_vectors_train_wrote_in_the_directory(tmp_path, small_corpus, monkeypatch):
@@ -138,9 +163,19 @@ def test_bad_training_input_is_one_line_and_leaves_no_output(tmp_path, setup, ar
     assert not out.exists()
 
 
+def test_output_in_a_missing_directory_fails_before_training(tmp_path, small_corpus):
+    result = run("train", small_corpus, "-o", tmp_path / "no" / "such" / "v.bin", *FAST)
+    assert result.exit_code == 1 and "directory does not exist" in result.output
+
+
 @pytest.mark.parametrize(
     "content,message",
-    [(b"3 2\na 1 2\n", "announces 3 rows"), (b"5 4\nab" + b"\x00" * 9, "truncated"), (b"\n\n", "empty")],
+    [
+        (b"3 2\na 1 2\n", "announces 3 rows"),
+        (b"5 4\nab" + b"\x00" * 9, "truncated"),
+        (b"\n\n", "empty"),
+        (b"2 2\na 1 2\na 3 4\n", "'a' appears more than once"),
+    ],
 )
 def test_malformed_vectors_file_is_a_clean_error(tmp_path, content, message):
     path = tmp_path / "bad.bin"

@@ -1,29 +1,37 @@
-"""The SGNS loss, its gradient, and the jitted step that applies it.
+"""The word2vec losses, their gradients, and the jitted steps that apply them.
 
-1. The analytic gradient of the shared-negatives loss is checked against central finite
-   differences of a float64 NumPy loss.
-2. The jitted step's parameter changes are checked against ``-alpha * gradient`` (within the
-   sigmoid table's resolution) and its returned loss against the exact loss.
+For skip-gram and CBOW, with negative-sampling labels (1, 0, 0, ...) and hierarchical-softmax
+labels (1 - Huffman code), the analytic gradient is checked against central finite differences
+of a float64 NumPy loss, and the jitted step's parameter changes against ``-alpha * gradient``
+(within the sigmoid table's resolution). The returned loss is checked against the exact loss.
 """
 
 import numpy as np
 import pytest
 
-from embedkit.models._w2v_kernels import MAX_EXP, negative_sampling_step, sigmoid_and_log
+from embedkit.huffman import build_huffman_tree
+from embedkit.models._w2v_kernels import MAX_EXP, cbow_step, make_scratch, output_layer_step, sigmoid_and_log, \
+    skipgram_step
+
+ALPHA = 0.01
+TABLE_TOLERANCE = 2e-3  # |label - sigma| from the table is within ~1e-3 of the exact value
 
 
 def log_sigmoid(x):
     return -np.logaddexp(0.0, -x)
 
 
-def reference_loss(X, Y, labels, active):
-    """L = -sum_ij log sigma(+-x_i . y_j) over active targets (float64)."""
-    sign = np.where(labels == 1, 1.0, -1.0)
-    return -(log_sigmoid(sign * (X @ Y.T)) * active).sum()
+def sign(labels):
+    return np.where(labels == 1, 1.0, -1.0)
 
 
-def reference_gradient(X, Y, labels, active):
-    err = (labels - 1.0 / (1.0 + np.exp(-(X @ Y.T)))) * active  # (m, T)
+def output_loss(X, Y, labels):
+    """L = -sum_ij log sigma((2 l_j - 1) x_i . y_j) (float64)."""
+    return -log_sigmoid(sign(labels) * (X @ Y.T)).sum()
+
+
+def output_gradient(X, Y, labels):
+    err = labels - 1.0 / (1.0 + np.exp(-(X @ Y.T)))  # (m, T)
     return -err @ Y, -err.T @ X
 
 
@@ -40,63 +48,110 @@ def numeric_gradient(f, A, eps=1e-6):
     return grad
 
 
-@pytest.fixture
-def problem():
+@pytest.fixture(params=["ns", "hs"])
+def problem(request):
+    """W (8 words), C (targets) and labels for negative sampling or a Huffman path."""
     rng = np.random.default_rng(5)
-    m, n_targets, dim = 4, 6, 12
-    X = rng.normal(scale=0.6, size=(m, dim))
-    Y = rng.normal(scale=0.6, size=(n_targets, dim))
-    labels = np.array([1.0] + [0.0] * (n_targets - 1))
-    active = np.ones((1, n_targets))
-    active[0, 3] = 0.0  # a noise word equal to the centre word is skipped
-    return X, Y, labels, active
+    dim = 12
+    W = rng.normal(scale=0.6, size=(8, dim))
+    if request.param == "ns":
+        labels = np.array([1, 0, 0, 0, 0, 0])
+    else:
+        tree = build_huffman_tree(np.array([50, 30, 20, 10, 8, 5, 3, 1]))
+        word = 6
+        labels = 1 - tree.codes[word, : tree.lengths[word]].astype(int)
+        assert len(labels) >= 3
+    C = rng.normal(scale=0.6, size=(len(labels), dim))
+    return W, C, labels
 
 
-def test_analytic_gradient_matches_finite_differences(problem):
-    X, Y, labels, active = problem
-    gx, gy = reference_gradient(X, Y, labels, active)
-    loss = lambda: reference_loss(X, Y, labels, active)  # noqa: E731
+def jitted_inputs(W, C, labels, context):
+    scratch = make_scratch(32, 4, len(labels), W.shape[1])
+    scratch.context[: len(context)] = context
+    scratch.targets[: len(labels)] = np.arange(len(labels))
+    scratch.labels[: len(labels)] = labels
+    return W.astype(np.float32), C.astype(np.float32), scratch
+
+
+def test_output_layer_gradient_matches_finite_differences(problem):
+    W, C, labels = problem
+    X = W[:3]
+    gx, gy = output_gradient(X, C, labels)
+    loss = lambda: output_loss(X, C, labels)  # noqa: E731
     np.testing.assert_allclose(gx, numeric_gradient(loss, X), rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(gy, numeric_gradient(loss, Y), rtol=1e-6, atol=1e-8)
-    assert np.all(gy[3] == 0)
+    np.testing.assert_allclose(gy, numeric_gradient(loss, C), rtol=1e-6, atol=1e-8)
 
 
-def test_jitted_step_applies_minus_alpha_times_gradient(problem):
-    X, Y, labels, active = problem
-    m, n_targets = X.shape[0], Y.shape[0]
-    alpha = 0.01
-    inputs = X.astype(np.float32)
-    outputs = Y.astype(np.float32)
-    rows = np.arange(m, dtype=np.int32)
-    targets = np.arange(n_targets, dtype=np.int64)
-    targets[3] = -1
-    grad = np.zeros((m, X.shape[1]), dtype=np.float32)
-    gain = np.zeros((m, n_targets), dtype=np.float32)
+def test_skipgram_step_applies_minus_alpha_times_gradient(problem):
+    W, C, labels = problem
+    context = np.array([1, 4, 6])
+    syn0, syn1, scratch = jitted_inputs(W, C, labels, context)
+    loss = skipgram_step(syn0, syn1, scratch, len(context), len(labels), np.float32(ALPHA))
+    gw, gc = output_gradient(W[context], C, labels)
+    np.testing.assert_allclose(syn0[context] - W[context], -ALPHA * gw,
+                               atol=TABLE_TOLERANCE * ALPHA * np.abs(C).sum(axis=0).max())
+    np.testing.assert_allclose(syn1 - C, -ALPHA * gc, atol=TABLE_TOLERANCE * ALPHA * np.abs(W).sum(axis=0).max())
+    untouched = np.setdiff1d(np.arange(8), context)
+    np.testing.assert_array_equal(syn0[untouched], W[untouched].astype(np.float32))
+    assert loss == pytest.approx(output_loss(W[context], C, labels), rel=2e-3)
+
+
+@pytest.mark.parametrize("cbow_mean", [True, False])
+def test_cbow_step_gradient(problem, cbow_mean):
+    W, C, labels = problem
+    context = np.array([0, 2, 5, 7])
+    m = len(context)
+
+    def loss():
+        h = W[context].mean(axis=0) if cbow_mean else W[context].sum(axis=0)
+        return output_loss(h[None, :], C, labels)
+
+    numeric_w = numeric_gradient(loss, W)
+    numeric_c = numeric_gradient(loss, C)
+    h = W[context].mean(axis=0) if cbow_mean else W[context].sum(axis=0)
+    gh, gc = output_gradient(h[None, :], C, labels)
+    np.testing.assert_allclose(gc, numeric_c, rtol=1e-6, atol=1e-8)
+    # dL/dW_c = dL/dh / m for the mean, dL/dh for the sum
+    np.testing.assert_allclose(numeric_w[context], np.repeat(gh, m, axis=0) / (m if cbow_mean else 1), rtol=1e-5,
+                               atol=1e-8)
+
+    syn0, syn1, scratch = jitted_inputs(W, C, labels, context)
+    step_loss = cbow_step(syn0, syn1, scratch, m, len(labels), np.float32(ALPHA), cbow_mean)
+    tolerance = TABLE_TOLERANCE * ALPHA
+    np.testing.assert_allclose(syn1 - C, -ALPHA * numeric_c, atol=tolerance * np.abs(h).max() * 2)
+    # word2vec.c convention: every context row receives the full step for h
+    expected_w = -ALPHA * numeric_w[context] * (m if cbow_mean else 1)
+    np.testing.assert_allclose(syn0[context] - W[context], expected_w, atol=tolerance * np.abs(C).sum(axis=0).max())
+    assert step_loss == pytest.approx(loss(), rel=2e-3)
+
+
+def test_output_layer_skips_negative_targets():
+    rng = np.random.default_rng(0)
+    inputs = rng.normal(size=(2, 5)).astype(np.float32)
+    outputs = rng.normal(size=(4, 5)).astype(np.float32)
     before = outputs.copy()
-
-    loss = negative_sampling_step(inputs, rows, m, outputs, targets, n_targets, np.float32(alpha), grad, gain)
-
-    gx, gy = reference_gradient(X, Y, labels, active)
-    # the table lookup of sigma is accurate to ~1e-3; the step must equal -alpha * gradient to that
-    table_error = 2e-3 * alpha * np.abs(Y).sum(axis=0).max()
-    np.testing.assert_allclose(grad, -alpha * gx, atol=table_error)
-    np.testing.assert_allclose(outputs - before, -alpha * gy, atol=2e-3 * alpha * np.abs(X).sum(axis=0).max())
-    assert np.all(outputs[3] == before[3])
-    assert np.all(inputs == X.astype(np.float32))  # inputs untouched: the caller applies grad
-    assert loss == pytest.approx(reference_loss(X, Y, labels, active), rel=2e-3)
+    targets = np.array([0, -1, 2], dtype=np.int64)
+    labels = np.array([1, 0, 0], dtype=np.int8)
+    grad = np.zeros((2, 5), np.float32)
+    gain = np.zeros((2, 3), np.float32)
+    output_layer_step(inputs, np.array([0, 1], np.int32), 2, outputs, targets, labels, 3, np.float32(0.1), grad, gain)
+    np.testing.assert_array_equal(outputs[[1, 3]], before[[1, 3]])
+    assert np.all(gain[:, 1] == 0) and not np.array_equal(outputs[2], before[2])
 
 
-def test_duplicate_context_rows_accumulate(problem):
-    X, Y, _, _ = problem
-    inputs = X.astype(np.float32)
-    outputs_once, outputs_twice = Y.astype(np.float32), Y.astype(np.float32)
-    targets = np.arange(Y.shape[0], dtype=np.int64)
-    grad = np.zeros((2, X.shape[1]), dtype=np.float32)
-    gain = np.zeros((2, Y.shape[0]), dtype=np.float32)
-    negative_sampling_step(inputs, np.array([0], np.int32), 1, outputs_once, targets, len(targets), 0.01, grad, gain)
-    negative_sampling_step(inputs, np.array([0, 0], np.int32), 2, outputs_twice, targets, len(targets), 0.01, grad,
-                           gain)
-    np.testing.assert_allclose(outputs_twice - Y, 2 * (outputs_once - Y), rtol=1e-3, atol=1e-7)
+def test_duplicate_context_rows_accumulate():
+    rng = np.random.default_rng(1)
+    inputs = rng.normal(size=(1, 6)).astype(np.float32)
+    targets = np.arange(4, dtype=np.int64)
+    labels = np.array([1, 0, 0, 0], dtype=np.int8)
+    once = rng.normal(size=(4, 6)).astype(np.float32)
+    twice = once.copy()
+    start = once.copy()
+    grad = np.zeros((2, 6), np.float32)
+    gain = np.zeros((2, 4), np.float32)
+    output_layer_step(inputs, np.array([0], np.int32), 1, once, targets, labels, 4, np.float32(0.01), grad, gain)
+    output_layer_step(inputs, np.array([0, 0], np.int32), 2, twice, targets, labels, 4, np.float32(0.01), grad, gain)
+    np.testing.assert_allclose(twice - start, 2 * (once - start), rtol=1e-4, atol=1e-7)
 
 
 @pytest.mark.parametrize("score", [-20.0, -MAX_EXP - 0.1, -3.0, -0.01, 0.0, 0.5, 4.0, MAX_EXP + 0.1, 30.0])

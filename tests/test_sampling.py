@@ -9,7 +9,7 @@ from scipy import stats
 from embedkit._random import alias_table, below, next_state, output, sample_alias, stream_seed
 from embedkit.config import Word2VecConfig
 from embedkit.encode import prepare_corpus
-from embedkit.models.word2vec import train_sgns
+from embedkit.models.word2vec import train_word2vec
 from embedkit.vocab import Vocabulary
 
 from conftest import synthetic_sentences
@@ -70,7 +70,7 @@ def zipf_corpus(tmp_path_factory):
 
 def test_subsampling_keeps_the_fraction_the_formula_gives(zipf_corpus):
     sample = 2e-3
-    _, report = train_sgns(zipf_corpus, Word2VecConfig(dim=8, epochs=3, sample=sample, threads=1), progress=False)
+    _, report = train_word2vec(zipf_corpus, Word2VecConfig(dim=8, epochs=3, sample=sample, threads=1), progress=False)
     p = zipf_corpus.vocab.keep_probabilities(sample)
     counts = zipf_corpus.vocab.counts * 3
     expected, sd = (counts * p).sum(), np.sqrt((counts * p * (1 - p)).sum())
@@ -80,7 +80,7 @@ def test_subsampling_keeps_the_fraction_the_formula_gives(zipf_corpus):
 
 def test_dynamic_window_gives_the_expected_number_of_pairs(zipf_corpus):
     window = 4
-    _, report = train_sgns(zipf_corpus, Word2VecConfig(dim=8, window=window, sample=0, epochs=2, threads=1),
+    _, report = train_word2vec(zipf_corpus, Word2VecConfig(dim=8, window=window, sample=0, epochs=2, threads=1),
                            progress=False)
     b = np.arange(1, window + 1)
     mean = var = 0.0
@@ -89,7 +89,7 @@ def test_dynamic_window_gives_the_expected_number_of_pairs(zipf_corpus):
         contexts = np.minimum(i, b) + np.minimum(n - 1 - i, b)  # (n, window): each b equally likely
         mean += contexts.mean(axis=1).sum()
         var += contexts.var(axis=1).sum()
-    assert abs(report.pairs - 2 * mean) < 4 * np.sqrt(2 * var)
+    assert abs(report.examples - 2 * mean) < 4 * np.sqrt(2 * var)
     # a window fixed at its maximum (no shrinking) would be far outside that band
-    assert abs(report.pairs - 2 * sum(np.minimum(np.arange(n), window).sum() * 2
+    assert abs(report.examples - 2 * sum(np.minimum(np.arange(n), window).sum() * 2
                                       for n in np.diff(zipf_corpus.encoded.sentence_starts))) > 40 * np.sqrt(2 * var)

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import Word2VecConfig, config_from_options, load_toml
+from .config import LOSSES, VECTORS_OUT, Word2VecConfig, config_from_options, load_toml
 from .corpus import ENCODING_ERRORS, TOKENIZERS, Corpus, CorpusOptions
 from .datasets import DATASETS, dataset_path
 from .encode import prepare_corpus
@@ -25,7 +25,8 @@ from .vectors import ANALOGY_METHODS, Embeddings
 from .vocab import VocabOptions, Vocabulary
 
 DEFAULT_VECTORS = "vectors.bin"
-MODELS = ("sgns",)
+#: --model name -> word2vec architecture
+MODELS = {"sgns": "skipgram", "cbow": "cbow"}
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
 
 
@@ -132,7 +133,9 @@ def _corpus_and_vocab_options(params: dict) -> tuple[CorpusOptions, VocabOptions
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.option("--config", type=click.Path(dir_okay=False), is_eager=True, expose_value=False,
               callback=_load_config, help="TOML file of option values (flags override it).")
-@click.option("--model", type=click.Choice(MODELS), default="sgns", help="Model family.")
+@click.option("--model", type=click.Choice(list(MODELS)), default="sgns", help="Model family.")
+@click.option("--loss", type=click.Choice(LOSSES), default="ns",
+              help="Negative sampling or hierarchical softmax (word2vec models).")
 @corpus_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=DEFAULT_VECTORS,
               help="Vectors file; .txt/.vec -> word2vec text, otherwise binary.")
@@ -141,8 +144,11 @@ def _corpus_and_vocab_options(params: dict) -> tuple[CorpusOptions, VocabOptions
 @click.option("--negative", type=int, default=None, help="Noise words per positive pair [5].")
 @click.option("--ns-exponent", type=float, default=None, help="Noise distribution exponent [0.75].")
 @click.option("--sample", type=float, default=None, help="Subsampling threshold [1e-3].")
-@click.option("--alpha", type=float, default=None, help="Initial learning rate [0.025].")
+@click.option("--alpha", type=float, default=None, help="Initial learning rate [0.025 sgns, 0.05 cbow].")
 @click.option("--min-alpha", type=float, default=None, help="Final learning rate [alpha*1e-4].")
+@click.option("--cbow-mean/--cbow-sum", default=None, help="CBOW input: mean or sum of the context [mean].")
+@click.option("--vectors-out", type=click.Choice(VECTORS_OUT), default=None,
+              help="Write W (input), W + C (sum) or [W, C] (concat) [input].")
 @click.option("--epochs", type=int, default=None, help="Passes over the corpus [5].")
 @click.option("--threads", type=int, default=None, help="Worker threads, 0 = all cores [0].")
 @click.option("--seed", type=int, default=None, help="Random seed [1].")
@@ -157,7 +163,10 @@ def train(**params) -> None:
     \b
     Example:  embedkit train --model sgns corpus.txt
     """
-    config = config_from_options(Word2VecConfig, params)
+    config = config_from_options(Word2VecConfig, {**params, "architecture": MODELS[params["model"]]})
+    for target in filter(None, (params["output"], params["save_vocab"])):
+        if not Path(target).resolve().parent.is_dir():
+            raise EmbedkitError(f"cannot write {target}: its directory does not exist")
     log = (lambda message: None) if params["quiet"] else _stderr
     prepared = prepare_corpus(
         params["corpus"], *_corpus_and_vocab_options(params),
@@ -169,11 +178,11 @@ def train(**params) -> None:
         prepared.vocab.save(params["save_vocab"])
     # Imported here: numba (~150 MB resident) loads only after the corpus pass, and not at all
     # for the query commands.
-    from .models.word2vec import train_sgns
+    from .models.word2vec import train_word2vec
 
-    embeddings, report = train_sgns(prepared, config, progress=not params["quiet"], log=log)
+    embeddings, report = train_word2vec(prepared, config, progress=not params["quiet"], log=log)
     embeddings.save(params["output"])
-    click.echo(f"{report.summary(params['model'], embeddings)}; wrote {params['output']}")
+    click.echo(f"{report.summary(config.name, embeddings)}; wrote {params['output']}")
 
 
 def _reading_warnings(stats: dict) -> list[str]:

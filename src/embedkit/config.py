@@ -15,26 +15,41 @@ from dataclasses import dataclass, fields
 from .errors import ConfigError
 
 
+ARCHITECTURES = ("skipgram", "cbow")
+LOSSES = ("ns", "hs")
+VECTORS_OUT = ("input", "sum", "concat")
+
+
 @dataclass(frozen=True)
 class Word2VecConfig:
-    """Settings of the skip-gram negative-sampling trainer (word2vec.c / gensim defaults).
+    """Settings of the word2vec trainers (word2vec.c / gensim defaults).
 
     Attributes
     ----------
+    architecture : {"skipgram", "cbow"}
+        Skip-gram (default) predicts the centre word from each context word; CBOW from the
+        mean (or sum) of the context words.
+    loss : {"ns", "hs"}
+        Negative sampling (default) or hierarchical softmax over a Huffman tree.
     dim : int
         Vector dimension (default 100).
     window : int
         Maximum context distance; each centre word uses ``b ~ U{1..window}`` (default 5).
     negative : int
-        Noise words per positive example (default 5).
+        Noise words per positive example for ``loss="ns"`` (default 5).
     ns_exponent : float
         Noise distribution ``count**ns_exponent`` (default 0.75, word2vec.c).
     sample : float
         Subsampling threshold ``t`` of word2vec.c's formula (default 1e-3; 0 disables).
-    alpha : float
-        Initial learning rate (default 0.025 for skip-gram).
+    alpha : float or None
+        Initial learning rate; None means 0.025 for skip-gram and 0.05 for CBOW (word2vec.c).
     min_alpha : float or None
         Final learning rate of the linear decay; None means ``alpha * 1e-4`` (word2vec.c).
+    cbow_mean : bool
+        CBOW input is the mean of the context vectors (default True) or their sum.
+    vectors_out : {"input", "sum", "concat"}
+        Write W (default), W + C, or [W, C] (2*dim columns); C has per-word rows only with
+        negative sampling.
     epochs : int
         Passes over the corpus (default 5).
     threads : int
@@ -43,35 +58,64 @@ class Word2VecConfig:
         Seed of the initial vectors and every random stream (default 1).
     chunk_words : int
         Tokens per unit of parallel work (default 10,000).
+
+    Raises
+    ------
+    ConfigError
+        On out-of-range values or ``vectors_out`` other than ``input`` with ``loss="hs"``.
     """
 
+    architecture: str = "skipgram"
+    loss: str = "ns"
     dim: int = 100
     window: int = 5
     negative: int = 5
     ns_exponent: float = 0.75
     sample: float = 1e-3
-    alpha: float = 0.025
+    alpha: float | None = None
     min_alpha: float | None = None
+    cbow_mean: bool = True
+    vectors_out: str = "input"
     epochs: int = 5
     threads: int = 0
     seed: int = 1
     chunk_words: int = 10_000
 
     def __post_init__(self) -> None:
+        _require(self.architecture in ARCHITECTURES, f"architecture must be one of {', '.join(ARCHITECTURES)}")
+        _require(self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}")
+        _require(self.vectors_out in VECTORS_OUT, f"vectors_out must be one of {', '.join(VECTORS_OUT)}")
+        _require(self.loss == "ns" or self.vectors_out == "input",
+                 f"vectors_out={self.vectors_out} needs negative sampling: hierarchical softmax has no "
+                 "per-word output vectors")
         _require(self.dim >= 1, "dim must be at least 1")
         _require(self.window >= 1, "window must be at least 1")
         _require(self.negative >= 1, "negative must be at least 1")
         _require(self.sample >= 0, "sample must be >= 0")
-        _require(self.alpha > 0, "alpha must be > 0")
-        _require(self.min_alpha is None or 0 <= self.min_alpha <= self.alpha, "min_alpha must be in [0, alpha]")
+        _require(self.alpha is None or self.alpha > 0, "alpha must be > 0")
+        _require(self.min_alpha is None or 0 <= self.min_alpha <= self.learning_rate,
+                 "min_alpha must be in [0, alpha]")
         _require(self.epochs >= 1, "epochs must be at least 1")
         _require(self.threads >= 0, "threads must be >= 0 (0 = all cores)")
         _require(0 <= self.seed < 2**63, "seed must be a non-negative 63-bit integer")
         _require(self.chunk_words >= 100, "chunk_words must be at least 100")
 
     @property
+    def name(self) -> str:
+        """Short model name: sgns, sg-hs, cbow or cbow-hs."""
+        base = "sg" if self.architecture == "skipgram" else "cbow"
+        return {"sg": "sgns", "cbow": "cbow"}[base] if self.loss == "ns" else f"{base}-hs"
+
+    @property
+    def learning_rate(self) -> float:
+        """``alpha``, or its architecture default (0.025 skip-gram, 0.05 CBOW)."""
+        if self.alpha is not None:
+            return self.alpha
+        return 0.05 if self.architecture == "cbow" else 0.025
+
+    @property
     def final_alpha(self) -> float:
-        return self.alpha * 1e-4 if self.min_alpha is None else self.min_alpha
+        return self.learning_rate * 1e-4 if self.min_alpha is None else self.min_alpha
 
     @property
     def n_threads(self) -> int:

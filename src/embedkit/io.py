@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import VectorsFormatError
+from .errors import EmbedkitError, VectorsFormatError
 
 FORMATS = ("auto", "word2vec-text", "word2vec-binary", "glove-text")
 _FLOAT32_LE = np.dtype("<f4")
@@ -44,9 +44,17 @@ def atomic_writer(path: str | os.PathLike, mode: str = "wb"):
         Binary or text (UTF-8, ``\\n`` newlines) mode.
 
     On any exception the temporary file is removed and ``path`` is left untouched.
+
+    Raises
+    ------
+    EmbedkitError
+        If the directory does not exist or is not writable.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise EmbedkitError(f"cannot write {path}: {exc.strerror}") from None
     try:
         if "b" in mode:
             fh = os.fdopen(fd, mode)

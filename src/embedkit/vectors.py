@@ -13,7 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
-from .errors import UnknownWordError
+from .errors import UnknownWordError, VectorsFormatError
 from .io import read_vectors, write_vectors
 
 ANALOGY_METHODS = ("3cosadd", "3cosmul")
@@ -47,8 +47,19 @@ class Embeddings:
 
     @classmethod
     def load(cls, path: str | os.PathLike, fmt: str = "auto") -> "Embeddings":
-        """Read a word2vec text/binary, GloVe text or fastText ``.vec`` file (see :mod:`embedkit.io`)."""
-        return cls(*read_vectors(path, fmt))
+        """Read a word2vec text/binary, GloVe text or fastText ``.vec`` file (see :mod:`embedkit.io`).
+
+        Raises
+        ------
+        VectorsFormatError
+            If the file is unreadable or malformed, or lists a word twice.
+        """
+        words, vectors = read_vectors(path, fmt)
+        if len(set(words)) != len(words):
+            seen: set[str] = set()
+            duplicate = next(w for w in words if w in seen or seen.add(w))
+            raise VectorsFormatError(f"{path}: word {duplicate!r} appears more than once")
+        return cls(words, vectors)
 
     def save(self, path: str | os.PathLike, fmt: str = "auto") -> None:
         """Write atomically; ``fmt="auto"`` picks text for ``.txt``/``.vec``, else binary."""

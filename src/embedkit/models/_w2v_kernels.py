@@ -1,27 +1,40 @@
-"""Numba kernels of the word2vec family (skip-gram with negative sampling).
+"""Numba kernels of the word2vec family: skip-gram and CBOW, negative sampling and
+hierarchical softmax.
 
 Plain functions over contiguous arrays; the Python driver in :mod:`embedkit.models.word2vec`
 owns the epoch loop, the progress bar and all checking. One kernel call trains a range of
 corpus chunks in parallel (``prange``, Hogwild as word2vec.c) and returns per-chunk counters.
 
-Update rule
------------
-For each centre word ``w`` with context words ``c_1..c_m`` (dynamic window ``b ~ U{1..window}``
-as word2vec.c) the skip-gram step draws one set of ``negative`` noise words and shares it among
-all ``m`` context words ("HogBatch", Ji et al. 2016, arXiv:1604.04661). With input vectors
-``x_i = W[c_i]``, output vectors ``y_j = C[t_j]`` (``t_0 = w`` with label 1, noise words with
-label 0) and scores ``s_ij = x_i . y_j``, the loss is::
+Output layer
+------------
+Every update is one call of :func:`output_layer_step`: input vectors ``x_1..x_m`` against
+output vectors ``y_j = C[t_j]`` with binary labels ``l_j``, scores ``s_ij = x_i . y_j`` and loss::
 
-    L = - sum_i [ log sigma(s_i0) + sum_{j>=1} log sigma(-s_ij) ]
+    L = - sum_ij log sigma((2 l_j - 1) s_ij)
 
-and one step of SGD with rate ``alpha`` applies (``g_ij = alpha * (label_j - sigma(s_ij))``)::
+One step of SGD with rate ``alpha`` (``g_ij = alpha * (l_j - sigma(s_ij))``) applies::
 
-    W[c_i] += sum_j g_ij y_j        C[t_j] += sum_i g_ij x_i
+    x_i += sum_j g_ij y_j        C[t_j] += sum_i g_ij x_i
 
-with all gradients taken at the parameters before the step. word2vec.c does the same per
-(context, centre) pair with fresh noise words for each pair; sharing them turns the step into
-small dense matrix products over rows that stay in L1 cache, the same expected gradient.
-A noise word equal to the centre word is skipped, as in word2vec.c.
+with all gradients taken at the parameters before the step.
+
+* Negative sampling: ``t_0`` is the observed word (label 1), ``t_1..t_K`` noise words drawn
+  from the unigram^0.75 table (label 0); a noise word equal to the observed word is skipped,
+  as in word2vec.c.
+* Hierarchical softmax (Morin & Bengio 2005): the ``t_j`` are the inner nodes on the observed
+  word's Huffman path and ``l_j = 1 - code_j`` (word2vec.c's convention).
+
+Architectures
+-------------
+* Skip-gram: the inputs are the ``m`` context words' rows of W, all predicting the centre word
+  in one step. For negative sampling the noise words are drawn once per centre word and shared
+  by its context words ("HogBatch", Ji et al. 2016, arXiv:1604.04661): the same expected
+  gradient as word2vec.c's fresh draw per pair, computed as small dense products over rows that
+  stay in L1 cache. For hierarchical softmax the path is the same for every context word, so
+  the batched step is exact.
+* CBOW: the single input is ``h``, the mean (``cbow_mean``) or sum of the context rows; as in
+  word2vec.c and gensim, every context word then receives the full step computed for ``h``
+  (for the mean this is ``m`` times the gradient of ``L`` with respect to that word's row).
 """
 
 from __future__ import annotations
@@ -63,26 +76,67 @@ class Corpus(NamedTuple):
     max_length: int
 
 
-class Sampling(NamedTuple):
-    """Random-draw tables: ``keep`` uint64 (V,) subsampling thresholds (scaled to 2**32);
-    ``noise_threshold`` uint64 (V,) and ``noise_alias`` int32 (V,) the noise alias table."""
+class Tables(NamedTuple):
+    """Lookup tables of a run.
+
+    keep : uint64 (V,) subsampling thresholds (keep probability scaled to 2**32);
+    noise_threshold : uint64 (V,), noise_alias : int32 (V,) the noise alias table;
+    points : int32 (V, L), labels : int8 (V, L), code_lengths : int32 (V,) the Huffman paths
+    (inner-node rows, 1 - code, lengths); shape (1, 1) / (1,) placeholders when unused.
+    """
 
     keep: np.ndarray
     noise_threshold: np.ndarray
     noise_alias: np.ndarray
+    points: np.ndarray
+    labels: np.ndarray
+    code_lengths: np.ndarray
 
 
 class Schedule(NamedTuple):
-    """Hyper-parameters of one run: window, negative, alpha (start), min_alpha (end),
-    epochs, total_words (tokens per epoch), seed."""
+    """Hyper-parameters of one run: window, negative (0 = hierarchical softmax), cbow (0/1),
+    cbow_mean (0/1), alpha (start), min_alpha (end), epochs, total_words (tokens per epoch),
+    seed."""
 
     window: int
     negative: int
+    cbow: int
+    cbow_mean: int
     alpha: float
     min_alpha: float
     epochs: int
     total_words: int
     seed: int
+
+
+class Scratch(NamedTuple):
+    """Per-chunk work buffers (see :func:`make_scratch`)."""
+
+    sentence: np.ndarray
+    context: np.ndarray
+    targets: np.ndarray
+    labels: np.ndarray
+    hidden: np.ndarray
+    hidden_rows: np.ndarray
+    grad: np.ndarray
+    gain: np.ndarray
+
+
+@nb.njit(cache=True)
+def make_scratch(max_length, window, max_targets, dim):
+    """Buffers for one thread: sentence int32 (max_length,), context int32 (2*window,),
+    targets int64 / labels int8 (max_targets,), hidden float32 (1, dim) with hidden_rows
+    int32 [0], grad float32 (2*window, dim), gain float32 (2*window, max_targets)."""
+    return Scratch(
+        np.empty(max_length, dtype=np.int32),
+        np.empty(2 * window, dtype=np.int32),
+        np.empty(max_targets, dtype=np.int64),
+        np.empty(max_targets, dtype=np.int8),
+        np.empty((1, dim), dtype=np.float32),
+        np.zeros(1, dtype=np.int32),
+        np.empty((2 * window, dim), dtype=np.float32),
+        np.empty((2 * window, max_targets), dtype=np.float32),
+    )
 
 
 @nb.njit(inline="always", fastmath=FASTMATH)
@@ -103,8 +157,8 @@ def _axpy(alpha, x, y):
 def sigmoid_and_log(score, label):
     """(label - sigma(score), -log p(label | score)) with the table lookup of word2vec.c.
 
-    ``label`` is 1 for the observed word, 0 for a noise word; outside ``|score| < MAX_EXP``
-    sigma saturates to 0 or 1 (as word2vec.c) and the loss uses the exact softplus.
+    ``label`` is 1 or 0; outside ``|score| < MAX_EXP`` sigma saturates to 0 or 1 (as
+    word2vec.c) and the loss uses the exact softplus.
     """
     z = score if label == 1 else -score
     if score >= MAX_EXP:
@@ -121,20 +175,21 @@ def sigmoid_and_log(score, label):
 
 
 @nb.njit(inline="always", fastmath=FASTMATH)
-def negative_sampling_step(inputs, rows, n_rows, outputs, targets, n_targets, alpha, grad, gain):
-    """One shared-negatives SGD step; returns the loss (float64) before the step.
+def output_layer_step(inputs, rows, n_rows, outputs, targets, labels, n_targets, alpha, grad, gain):
+    """One SGD step of the output layer; returns the loss (float64) before the step.
 
     Parameters
     ----------
     inputs : float32 (R, D)
-        Matrix holding the input vectors (W, or a buffer with a CBOW mean).
+        Matrix holding the input vectors (W, or a buffer with a CBOW ``h``).
     rows : int32 (>= n_rows,)
         Rows of ``inputs`` taking part; duplicates allowed.
-    outputs : float32 (V, D)
+    outputs : float32 (V or V-1, D)
         Output matrix C, updated in place.
     targets : int64 (>= n_targets,)
-        ``targets[0]`` is the observed word (label 1), the rest noise words (label 0);
-        a negative entry is skipped.
+        Rows of ``outputs``; a negative entry is skipped.
+    labels : int8 (>= n_targets,)
+        1 or 0 for each target.
     grad : float32 (>= n_rows, D)
         Receives the step for each input row (the caller applies it).
     gain : float32 (>= n_rows, >= n_targets)
@@ -148,7 +203,7 @@ def negative_sampling_step(inputs, rows, n_rows, outputs, targets, n_targets, al
             if t < 0:
                 gain[i, j] = 0.0
                 continue
-            err, pair_loss = sigmoid_and_log(_dot(x, outputs[t]), 1 if j == 0 else 0)
+            err, pair_loss = sigmoid_and_log(_dot(x, outputs[t]), labels[j])
             gain[i, j] = alpha * err
             loss += pair_loss
     for i in range(n_rows):
@@ -169,6 +224,37 @@ def negative_sampling_step(inputs, rows, n_rows, outputs, targets, n_targets, al
 
 
 @nb.njit(inline="always")
+def skipgram_step(syn0, syn1, scratch, m, n_targets, alpha):
+    """Skip-gram update for one centre word: the ``m`` rows ``scratch.context[:m]`` of
+    ``syn0`` predict the targets in ``scratch``; returns the loss."""
+    context, grad = scratch.context, scratch.grad
+    loss = output_layer_step(syn0, context, m, syn1, scratch.targets, scratch.labels, n_targets, alpha, grad,
+                             scratch.gain)
+    for r in range(m):
+        _axpy(np.float32(1.0), grad[r], syn0[context[r]])
+    return loss
+
+
+@nb.njit(inline="always", fastmath=FASTMATH)
+def cbow_step(syn0, syn1, scratch, m, n_targets, alpha, cbow_mean):
+    """CBOW update for one centre word: ``h`` = mean (or sum) of the ``m`` context rows predicts
+    the targets, and each context row receives the step computed for ``h`` (word2vec.c)."""
+    context, h, grad = scratch.context, scratch.hidden[0], scratch.grad
+    h[:] = 0.0
+    for r in range(m):
+        _axpy(np.float32(1.0), syn0[context[r]], h)
+    if cbow_mean:
+        scale = np.float32(1.0) / np.float32(m)
+        for k in range(h.shape[0]):
+            h[k] *= scale
+    loss = output_layer_step(scratch.hidden, scratch.hidden_rows, 1, syn1, scratch.targets, scratch.labels,
+                             n_targets, alpha, grad, scratch.gain)
+    for r in range(m):
+        _axpy(np.float32(1.0), grad[0], syn0[context[r]])
+    return loss
+
+
+@nb.njit(inline="always")
 def _subsample(ids, start, stop, keep, state, out):
     """Copy the tokens of ``ids[start:stop]`` that survive subsampling into ``out``."""
     n = 0
@@ -182,13 +268,22 @@ def _subsample(ids, start, stop, keep, state, out):
 
 
 @nb.njit(inline="always")
-def _draw_targets(centre, negative, sampling, state, targets):
+def _set_targets(centre, schedule, tables, state, targets, labels):
+    """Fill the targets and labels for predicting ``centre``; returns (count, state)."""
+    if schedule.negative == 0:
+        n = tables.code_lengths[centre]
+        for k in range(n):
+            targets[k] = tables.points[centre, k]
+            labels[k] = tables.labels[centre, k]
+        return n, state
     targets[0] = centre
-    for k in range(1, negative + 1):
+    labels[0] = 1
+    for k in range(1, schedule.negative + 1):
         state = next_state(state)
-        t = draw_alias(output(state), sampling.noise_threshold, sampling.noise_alias)
+        t = draw_alias(output(state), tables.noise_threshold, tables.noise_alias)
         targets[k] = -1 if t == centre else t
-    return state
+        labels[k] = 0
+    return schedule.negative + 1, state
 
 
 @nb.njit(inline="always")
@@ -199,42 +294,41 @@ def learning_rate(schedule, epoch, position):
 
 
 @nb.njit(parallel=True, cache=True)
-def train_skipgram_chunks(corpus, sampling, schedule, epoch, first, last, syn0, syn1, stats):
-    """Train skip-gram (negative sampling) on chunks ``first..last-1`` of one epoch.
+def train_chunks(corpus, tables, schedule, epoch, first, last, syn0, syn1, stats):
+    """Train chunks ``first..last-1`` of one epoch (skip-gram or CBOW; NS or HS).
 
     Parameters
     ----------
     corpus : Corpus
-    sampling : Sampling
+    tables : Tables
     schedule : Schedule
     epoch : int
         0-based epoch (for the learning rate and the random streams).
     first, last : int
         Chunk range of this call.
-    syn0, syn1 : float32 (V, D)
-        Input and output matrices, updated in place (Hogwild across threads).
+    syn0 : float32 (V, D)
+        Input vectors W, updated in place (Hogwild across threads).
+    syn1 : float32 (V, D) for negative sampling, (V - 1, D) for hierarchical softmax
+        Output vectors C, updated in place.
     stats : float64 (K, 3)
-        Per chunk, filled with (loss sum, positive pairs trained, words kept by subsampling).
+        Per chunk, filled with (loss sum, training examples, words kept by subsampling); an
+        example is a (context, centre) pair for skip-gram and a centre word for CBOW.
     """
-    dim = syn0.shape[1]
     window = schedule.window
-    n_targets = schedule.negative + 1
+    max_targets = max(schedule.negative + 1, tables.points.shape[1])
     for c in nb.prange(first, last):
         state = stream_seed(schedule.seed, epoch, c)
-        sentence = np.empty(corpus.max_length, dtype=np.int32)
-        context = np.empty(2 * window, dtype=np.int32)
-        targets = np.empty(n_targets, dtype=np.int64)
-        grad = np.empty((2 * window, dim), dtype=np.float32)
-        gain = np.empty((2 * window, n_targets), dtype=np.float32)
+        scratch = make_scratch(corpus.max_length, window, max_targets, syn0.shape[1])
+        sentence, context = scratch.sentence, scratch.context
         loss = 0.0
-        pairs = 0
+        examples = 0
         kept = 0
         for s in range(corpus.chunk_starts[c], corpus.chunk_starts[c + 1]):
             start = corpus.sentence_starts[s]
             alpha = np.float32(learning_rate(schedule, epoch, start))
             stop = corpus.sentence_starts[s + 1]
             base = corpus.ids_base
-            n, state = _subsample(corpus.ids, start - base, stop - base, sampling.keep, state, sentence)
+            n, state = _subsample(corpus.ids, start - base, stop - base, tables.keep, state, sentence)
             kept += n
             for i in range(n):
                 state = next_state(state)
@@ -246,11 +340,13 @@ def train_skipgram_chunks(corpus, sampling, schedule, epoch, first, last, syn0, 
                         m += 1
                 if m == 0:
                     continue
-                state = _draw_targets(sentence[i], schedule.negative, sampling, state, targets)
-                loss += negative_sampling_step(syn0, context, m, syn1, targets, n_targets, alpha, grad, gain)
-                for r in range(m):
-                    _axpy(np.float32(1.0), grad[r], syn0[context[r]])
-                pairs += m
+                n_targets, state = _set_targets(sentence[i], schedule, tables, state, scratch.targets, scratch.labels)
+                if schedule.cbow:
+                    loss += cbow_step(syn0, syn1, scratch, m, n_targets, alpha, schedule.cbow_mean)
+                    examples += 1
+                else:
+                    loss += skipgram_step(syn0, syn1, scratch, m, n_targets, alpha)
+                    examples += m
         stats[c, 0] = loss
-        stats[c, 1] = pairs
+        stats[c, 1] = examples
         stats[c, 2] = kept

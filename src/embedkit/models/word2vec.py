@@ -1,6 +1,7 @@
-"""Skip-gram with negative sampling (Mikolov et al. 2013, arXiv:1310.4546), word2vec.c semantics.
+"""word2vec: skip-gram and CBOW with negative sampling or hierarchical softmax.
 
-The Python side: tables, initialisation, the epoch loop, progress, checks. The arithmetic is in
+Mikolov et al. 2013 (arXiv:1301.3781, arXiv:1310.4546), with word2vec.c's semantics. The Python
+side: tables, initialisation, the epoch loop, progress, checks. The arithmetic is in
 :mod:`embedkit.models._w2v_kernels`.
 
 Reproducibility: with ``threads=1`` and a fixed ``seed`` two runs give bit-identical vectors.
@@ -21,8 +22,10 @@ from .._random import alias_table, probability_thresholds
 from ..config import Word2VecConfig
 from ..encode import PreparedCorpus
 from ..errors import TrainingError
+from ..huffman import build_huffman_tree
 from ..vectors import Embeddings
-from ._w2v_kernels import Corpus, Sampling, Schedule, learning_rate, train_skipgram_chunks
+from ..vocab import Vocabulary
+from ._w2v_kernels import Corpus, Schedule, Tables, learning_rate, train_chunks
 
 #: Chunks handed to one kernel call, per thread; between calls the progress bar is updated.
 _CHUNKS_PER_THREAD_PER_CALL = 16
@@ -33,15 +36,15 @@ class TrainReport:
     """What a training run did.
 
     Attributes: ``epochs``; ``words`` (corpus tokens processed, all epochs); ``kept_words``
-    (tokens left after subsampling); ``pairs`` ((centre, context) pairs trained);
-    ``seconds`` (wall time of the training loop); ``epoch_losses`` (mean loss per pair,
-    per epoch).
+    (tokens left after subsampling); ``examples`` (training examples: (context, centre) pairs
+    for skip-gram, centre words for CBOW); ``seconds`` (wall time of the training loop);
+    ``epoch_losses`` (mean loss per example, per epoch).
     """
 
     epochs: int
     words: int
     kept_words: int
-    pairs: int
+    examples: int
     seconds: float
     epoch_losses: list[float]
 
@@ -60,30 +63,38 @@ class TrainReport:
 
 def initial_vectors(n_words: int, dim: int, seed: int) -> np.ndarray:
     """Input vectors ~ U(-0.5/dim, 0.5/dim), float32 (V, D), as word2vec.c."""
-    rng = np.random.default_rng(seed)
-    return ((rng.random((n_words, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim)).astype(np.float32)
+    vectors = np.random.default_rng(seed).random((n_words, dim), dtype=np.float32)
+    vectors -= np.float32(0.5)  # in place: no temporary copies of a V x D matrix
+    vectors /= np.float32(dim)
+    return vectors
 
 
-def sampling_tables(prepared: PreparedCorpus, config: Word2VecConfig) -> Sampling:
-    """Subsampling thresholds and the noise alias table for ``prepared.vocab``."""
-    vocab = prepared.vocab
+def lookup_tables(vocab: Vocabulary, config: Word2VecConfig) -> Tables:
+    """Subsampling thresholds, and the noise alias table (NS) or the Huffman paths (HS)."""
+    keep = probability_thresholds(vocab.keep_probabilities(config.sample))
+    unused_u64, unused_i32 = np.zeros(1, np.uint64), np.zeros(1, np.int32)
+    if config.loss == "hs":
+        tree = build_huffman_tree(vocab.counts)
+        labels = np.where(tree.codes >= 0, 1 - tree.codes, 0).astype(np.int8)
+        return Tables(keep, unused_u64, unused_i32, tree.points, labels, tree.lengths)
     threshold, alias = alias_table(vocab.noise_distribution(config.ns_exponent))
-    return Sampling(probability_thresholds(vocab.keep_probabilities(config.sample)), threshold, alias)
+    return Tables(keep, threshold, alias, np.zeros((1, 1), np.int32), np.zeros((1, 1), np.int8), unused_i32)
 
 
-def train_sgns(
+def train_word2vec(
     prepared: PreparedCorpus,
     config: Word2VecConfig | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> tuple[Embeddings, TrainReport]:
-    """Train skip-gram with negative sampling.
+    """Train skip-gram or CBOW word vectors.
 
     Parameters
     ----------
     prepared : PreparedCorpus
         From :func:`embedkit.encode.prepare_corpus`.
     config : Word2VecConfig, optional
+        Architecture, loss and hyper-parameters (word2vec.c defaults).
     progress : bool
         Show a tqdm bar (words/s, learning rate, loss, ETA).
     log : callable, optional
@@ -92,13 +103,16 @@ def train_sgns(
     Returns
     -------
     embeddings : Embeddings
-        The input vectors W, shape (V, dim), float32, in vocabulary order.
+        Shape (V, dim) float32 — or (V, 2*dim) for ``vectors_out="concat"`` — in vocabulary
+        order: the input vectors W, W + C, or [W, C] (``config.vectors_out``).
     report : TrainReport
 
     Raises
     ------
     TrainingError
         If the parameters become NaN or infinite (try a lower ``alpha``).
+    ValueError
+        If hierarchical softmax is asked for with fewer than two words.
     """
     config = config or Word2VecConfig()
     vocab, encoded = prepared.vocab, prepared.encoded
@@ -106,12 +120,12 @@ def train_sgns(
     chunk_tokens = encoded.sentence_starts[chunk_starts]
     max_length = encoded.max_sentence_length
     total = encoded.n_tokens
-    schedule = Schedule(
-        config.window, config.negative, config.alpha, config.final_alpha, config.epochs, total, config.seed
-    )
-    sampling = sampling_tables(prepared, config)
+    negative = config.negative if config.loss == "ns" else 0
+    schedule = Schedule(config.window, negative, int(config.architecture == "cbow"), int(config.cbow_mean),
+                        config.learning_rate, config.final_alpha, config.epochs, total, config.seed)
+    tables = lookup_tables(vocab, config)
     syn0 = initial_vectors(len(vocab), config.dim, config.seed)
-    syn1 = np.zeros_like(syn0)
+    syn1 = np.zeros((len(vocab) - (config.loss == "hs"), config.dim), dtype=np.float32)
     n_chunks = len(chunk_starts) - 1
     stats = np.zeros((n_chunks, 3), dtype=np.float64)
     threads = config.n_threads
@@ -119,34 +133,42 @@ def train_sgns(
     per_call = threads * _CHUNKS_PER_THREAD_PER_CALL
 
     losses = []
-    kept = pairs_total = 0
+    kept = examples = 0
     started = time.perf_counter()
-    with tqdm(total=total * config.epochs, unit="w", unit_scale=True, desc="sgns", disable=not progress) as bar:
+    with tqdm(total=total * config.epochs, unit="w", unit_scale=True, desc=config.name, disable=not progress) as bar:
         for epoch in range(config.epochs):
             stats[:] = 0.0
             for first in range(0, n_chunks, per_call):
                 last = min(first + per_call, n_chunks)
                 start, stop = int(chunk_tokens[first]), int(chunk_tokens[last])
                 corpus = Corpus(encoded.read_ids(start, stop), start, encoded.sentence_starts, chunk_starts, max_length)
-                train_skipgram_chunks(corpus, sampling, schedule, epoch, first, last, syn0, syn1, stats)
-                pairs = stats[:last, 1].sum()
+                train_chunks(corpus, tables, schedule, epoch, first, last, syn0, syn1, stats)
                 bar.set_postfix(
                     epoch=f"{epoch + 1}/{config.epochs}",
                     lr=f"{learning_rate(schedule, epoch, stop):.5f}",
-                    loss=f"{stats[:last, 0].sum() / max(pairs, 1):.4f}",
+                    loss=f"{stats[:last, 0].sum() / max(stats[:last, 1].sum(), 1):.4f}",
                     refresh=False,
                 )
                 bar.update(stop - start)
             if not (np.isfinite(syn0).all() and np.isfinite(syn1).all()):
                 raise TrainingError(
-                    f"training diverged in epoch {epoch + 1} (NaN/Inf vectors); lower alpha (now {config.alpha})"
+                    f"training diverged in epoch {epoch + 1} (NaN/Inf vectors); "
+                    f"lower alpha (now {config.learning_rate})"
                 )
             epoch_loss = stats[:, 0].sum() / max(stats[:, 1].sum(), 1.0)
             losses.append(float(epoch_loss))
             kept += int(stats[:, 2].sum())
-            pairs_total += int(stats[:, 1].sum())
+            examples += int(stats[:, 1].sum())
             if log:
                 log(f"epoch {epoch + 1}/{config.epochs}: loss {epoch_loss:.4f}, {int(stats[:, 2].sum()):,} words kept")
-    report = TrainReport(config.epochs, total * config.epochs, kept, pairs_total, time.perf_counter() - started, losses)
-    return Embeddings(vocab.words, syn0), report
+    report = TrainReport(config.epochs, total * config.epochs, kept, examples, time.perf_counter() - started, losses)
+    return Embeddings(vocab.words, output_vectors(syn0, syn1, config.vectors_out)), report
 
+
+def output_vectors(syn0: np.ndarray, syn1: np.ndarray, which: str) -> np.ndarray:
+    """The vectors to write: ``input`` W (V, D), ``sum`` W + C (V, D) or ``concat`` [W, C] (V, 2D)."""
+    if which == "input":
+        return syn0
+    if which == "sum":
+        return syn0 + syn1
+    return np.hstack([syn0, syn1])
