@@ -79,13 +79,15 @@ def wiki_prepared(wiki_slice):
     return prepare_corpus([wiki_slice], use_cache=False)
 
 
+# Floors calibrated on this 840k-token slice, 5 epochs, 2 threads, four seeds each (WS-353 rho;
+# analogy accuracy): sgns 0.296-0.301, 0.033-0.038; cbow 0.269-0.301, 0.029-0.032; sg-hs
+# 0.490-0.521, 0.049-0.060. gensim 4.4 at the same settings, two seeds: sgns 0.308-0.317,
+# 0.041-0.042; cbow 0.315-0.320, 0.035-0.037; sg-hs 0.537-0.556, 0.057. Untrained vectors: ~0.
 @pytest.mark.parametrize(
     "architecture,loss,ws_floor,analogy_floor",
-    [("skipgram", "ns", 0.26, 0.025), ("cbow", "ns", 0.20, 0.015), ("skipgram", "hs", 0.26, 0.02)],
+    [("skipgram", "ns", 0.26, 0.025), ("cbow", "ns", 0.23, 0.022), ("skipgram", "hs", 0.44, 0.04)],
 )
 def test_quality_on_real_wikipedia_text(wiki_prepared, architecture, loss, ws_floor, analogy_floor):
-    """WS-353 and analogy floors calibrated on this 840k-token slice (5 epochs, 2 threads);
-    see CALIBRATION below for the runs they come from. Untrained vectors give ~0 for both."""
     config = Word2VecConfig(architecture=architecture, loss=loss, epochs=5, seed=11)
     embeddings, _ = train_word2vec(wiki_prepared, config, progress=False)
     similarity = evaluate_similarity(embeddings, dataset_path("wordsim353")[1])

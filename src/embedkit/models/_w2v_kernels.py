@@ -153,6 +153,15 @@ def _axpy(alpha, x, y):
         y[k] += alpha * x[k]
 
 
+@nb.njit(inline="always", fastmath=FASTMATH)
+def _fused_update(gain, x, y, g):
+    """g += gain * y and y += gain * x, both with the old y."""
+    for k in range(x.shape[0]):
+        old = y[k]
+        g[k] += gain * old
+        y[k] = old + gain * x[k]
+
+
 @nb.njit(inline="always")
 def sigmoid_and_log(score, label):
     """(label - sigma(score), -log p(label | score)) with the table lookup of word2vec.c.
@@ -206,6 +215,14 @@ def output_layer_step(inputs, rows, n_rows, outputs, targets, labels, n_targets,
             err, pair_loss = sigmoid_and_log(_dot(x, outputs[t]), labels[j])
             gain[i, j] = alpha * err
             loss += pair_loss
+    if n_rows == 1:  # CBOW: one pass per target reads y once for both updates
+        x, g = inputs[rows[0]], grad[0]
+        g[:] = 0.0
+        for j in range(n_targets):
+            t = targets[j]
+            if t >= 0:
+                _fused_update(gain[0, j], x, outputs[t], g)
+        return loss
     for i in range(n_rows):
         g = grad[i]
         g[:] = 0.0
