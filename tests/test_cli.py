@@ -163,6 +163,15 @@ def test_bad_training_input_is_one_line_and_leaves_no_output(tmp_path, setup, ar
     assert not out.exists()
 
 
+def test_reading_changes_are_reported(tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_bytes(b"a b c d e f g h a b c d\n" * 20 + b"a b \xff c\n")
+    result = run("train", corpus, "-o", tmp_path / "v.bin", "--max-sentence-length", "5", "--min-count", "1", *FAST)
+    assert result.exit_code == 0, result.output
+    assert "warning: 20 line(s) longer than the maximum sentence length were split" in result.output
+    assert "warning: 1 line(s) contained invalid UTF-8 bytes" in result.output
+
+
 def test_output_in_a_missing_directory_fails_before_training(tmp_path, small_corpus):
     result = run("train", small_corpus, "-o", tmp_path / "no" / "such" / "v.bin", *FAST)
     assert result.exit_code == 1 and "directory does not exist" in result.output

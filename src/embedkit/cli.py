@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import fields
 from pathlib import Path
 
 import click
 
 from . import __version__
 from .config import LOSSES, VECTORS_OUT, Word2VecConfig, config_from_options, load_toml
-from .corpus import ENCODING_ERRORS, TOKENIZERS, Corpus, CorpusOptions
+from .corpus import ENCODING_ERRORS, TOKENIZERS, Corpus, CorpusOptions, CorpusStats
 from .datasets import DATASETS, dataset_path
 from .encode import prepare_corpus
 from .errors import ConfigError, EmbedkitError
@@ -186,11 +187,9 @@ def train(**params) -> None:
 
 
 def _reading_warnings(stats: dict) -> list[str]:
-    notes = []
-    if stats.get("split_lines"):
-        notes.append(f"{stats['split_lines']} line(s) longer than the maximum sentence length were split")
-    if stats.get("invalid_utf8_lines"):
-        notes.append(f"{stats['invalid_utf8_lines']} line(s) had invalid UTF-8 bytes")
+    """Notes on what reading changed, from corpus stats (a dict, as cached) and pruning."""
+    known = {f.name for f in fields(CorpusStats)}
+    notes = CorpusStats(**{k: v for k, v in stats.items() if k in known}).warnings()
     if stats.get("pruned_below"):
         notes.append(f"vocabulary pruned while counting: counts of words below {stats['pruned_below']} are lower bounds")
     return notes

@@ -155,7 +155,8 @@ def _axpy(alpha, x, y):
 
 @nb.njit(inline="always", fastmath=FASTMATH)
 def _fused_update(gain, x, y, g):
-    """g += gain * y and y += gain * x, both with the old y."""
+    """g += gain * y and y += gain * x, both with the old y (one pass over y instead of two;
+    a noise word drawn twice for one CBOW example sees its first update, a negligible change)."""
     for k in range(x.shape[0]):
         old = y[k]
         g[k] += gain * old
