@@ -51,7 +51,16 @@ MODELS = {
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident set size in MB.
+
+    Linux's VmHWM belongs to the process image, so unlike ``getrusage``'s ru_maxrss (kept across
+    fork and exec) it does not inherit the parent benchmark process's footprint.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_embedkit(model: str, corpus: str, out: str, epochs: int, threads: int, seed: int) -> dict:
