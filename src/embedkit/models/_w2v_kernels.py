@@ -45,7 +45,7 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
-from .._random import below, draw_alias, next_state, output, stream_seed
+from .._random import accept, below, draw_alias, next_state, output, stream_seed
 
 #: sigma(x) is looked up for |x| < MAX_EXP, saturated beyond (word2vec.c uses 6 as well).
 MAX_EXP = 6.0
@@ -279,7 +279,7 @@ def _subsample(ids, start, stop, keep, state, out):
     for p in range(start, stop):
         w = ids[p]
         state = next_state(state)
-        if (output(state) >> np.uint64(32)) < keep[w]:
+        if accept(output(state), keep[w]):
             out[n] = w
             n += 1
     return n, state
