@@ -65,6 +65,37 @@ def test_vectors_out_concat_and_its_error_with_hs(tmp_path, small_corpus):
     assert not (tmp_path / "hs.bin").exists()
 
 
+def test_train_glove_and_options_that_do_not_apply(tmp_path, small_corpus):
+    out = tmp_path / "glove.txt"
+    result = run("train", "--model", "glove", small_corpus, "-o", out, "--iter", "2", "--x-max", "10",
+                 "--window", "4", "--dim", "8", "--threads", "1", "-q")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("glove: 190 words x 8 dims, 2 iterations over ")
+    assert Embeddings.load(out).vectors.shape == (190, 8)
+    result = run("train", "--model", "sgns", small_corpus, "--x-max", "10", "--memory", "2", *FAST)
+    assert result.exit_code == 2 and "--x-max, --memory do not apply to --model sgns" in result.output
+    result = run("train", "--model", "glove", small_corpus, "--negative", "3", *FAST)
+    assert result.exit_code == 2 and "--negative does not apply to --model glove" in result.output
+    result = run("train", "--model", "glove", small_corpus, "--window", "300", "-o", tmp_path / "bad.bin", *FAST)
+    assert result.exit_code == 1 and "window must be in 1..255" in result.output
+    assert not (tmp_path / "bad.bin").exists()
+
+
+def test_cooccur_writes_a_scipy_npz_reused_by_training(tmp_path, small_corpus):
+    from scipy import sparse
+
+    out = tmp_path / "x.npz"
+    result = run("cooccur", small_corpus, "-o", out, "--window", "4")
+    assert result.exit_code == 0, result.output
+    assert "nonzero co-occurrences of 190 words" in result.output
+    assert sparse.load_npz(out).shape == (190, 190)
+    trained = run("train", "--model", "glove", small_corpus, "--window", "4", "-o", tmp_path / "v.bin",
+                  "--dim", "8", "--iter", "1")
+    assert "using cached co-occurrences" in trained.output
+    assert run("cooccur", small_corpus, "-o", tmp_path / "missing" / "x.npz").exit_code == 1
+    assert run("cooccur", small_corpus, "-o", out, "--window", "0").exit_code == 2
+
+
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.name)
 def test_shipped_configs_are_valid(tmp_path, small_corpus, config):
     result = run("train", "--config", config, small_corpus, "-o", tmp_path / "v.bin", *FAST)

@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import LOSSES, VECTORS_OUT, Word2VecConfig, config_from_options, load_toml
+from .config import LOSSES, VECTORS_OUT, GloveConfig, Word2VecConfig, config_from_options, load_toml
 from .corpus import ENCODING_ERRORS, TOKENIZERS, Corpus, CorpusOptions, CorpusStats
 from .datasets import DATASETS, dataset_path
 from .encode import prepare_corpus
@@ -27,7 +27,14 @@ from .vocab import VocabOptions, Vocabulary
 
 DEFAULT_VECTORS = "vectors.bin"
 #: --model name -> word2vec architecture
-MODELS = {"sgns": "skipgram", "cbow": "cbow"}
+WORD2VEC_MODELS = {"sgns": "skipgram", "cbow": "cbow"}
+MODELS = (*WORD2VEC_MODELS, "glove")
+#: ``train`` options that are model hyper-parameters (None when not given).
+HYPER_PARAMETERS = (
+    "dim", "window", "negative", "ns_exponent", "sample", "alpha", "min_alpha", "cbow_mean", "vectors_out",
+    "epochs", "threads", "seed", "x_max", "weight_exponent", "grad_clip", "memory", "symmetric",
+    "distance_weighting",
+)
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
 
 
@@ -131,26 +138,46 @@ def _corpus_and_vocab_options(params: dict) -> tuple[CorpusOptions, VocabOptions
 # ----------------------------------------------------------------------------- train / vocab
 
 
+def cooccurrence_options(command):
+    """Co-occurrence window options shared by ``train`` (count models) and ``cooccur``."""
+    decorators = [
+        click.option("--symmetric/--asymmetric", "symmetric", default=None,
+                      help="Count context on both sides or the left only [symmetric]."),
+        click.option("--distance-weighting/--no-distance-weighting", default=None,
+                      help="Weight a co-occurrence at distance d by 1/d [on for glove]."),
+        click.option("--memory", type=float, default=None,
+                      help="Memory budget in GiB for co-occurrence counting and GloVe's cells [4]."),
+    ]
+    return functools.reduce(lambda cmd, deco: deco(cmd), reversed(decorators), command)
+
+
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.option("--config", type=click.Path(dir_okay=False), is_eager=True, expose_value=False,
               callback=_load_config, help="TOML file of option values (flags override it).")
-@click.option("--model", type=click.Choice(list(MODELS)), default="sgns", help="Model family.")
+@click.option("--model", type=click.Choice(MODELS), default="sgns", help="Model family.")
 @click.option("--loss", type=click.Choice(LOSSES), default="ns",
               help="Negative sampling or hierarchical softmax (word2vec models).")
 @corpus_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=DEFAULT_VECTORS,
               help="Vectors file; .txt/.vec -> word2vec text, otherwise binary.")
 @click.option("--dim", type=int, default=None, help="Vector dimension [100].")
-@click.option("--window", type=int, default=None, help="Maximum context distance [5].")
+@click.option("--window", type=int, default=None, help="Maximum context distance [5; glove 10].")
 @click.option("--negative", type=int, default=None, help="Noise words per positive pair [5].")
 @click.option("--ns-exponent", type=float, default=None, help="Noise distribution exponent [0.75].")
 @click.option("--sample", type=float, default=None, help="Subsampling threshold [1e-3].")
-@click.option("--alpha", type=float, default=None, help="Initial learning rate [0.025 sgns, 0.05 cbow].")
+@click.option("--alpha", type=float, default=None,
+              help="Initial learning rate [0.025 sgns, 0.05 cbow, 0.05 glove (glove.c's -eta)].")
 @click.option("--min-alpha", type=float, default=None, help="Final learning rate [alpha*1e-4].")
 @click.option("--cbow-mean/--cbow-sum", default=None, help="CBOW input: mean or sum of the context [mean].")
+@click.option("--x-max", type=float, default=None, help="GloVe weighting cut-off x_max [100].")
+@click.option("--weight-exponent", type=float, default=None,
+              help="GloVe weighting exponent, f(x) = (x/x_max)^e (glove.c's -alpha) [0.75].")
+@click.option("--grad-clip", type=float, default=None, help="GloVe gradient component bound [100].")
+@cooccurrence_options
 @click.option("--vectors-out", type=click.Choice(VECTORS_OUT), default=None,
-              help="Write W (input), W + C (sum) or [W, C] (concat) [input].")
-@click.option("--epochs", type=int, default=None, help="Passes over the corpus [5].")
+              help="Write W (input), W + C (sum) or [W, C] (concat) [input; glove sum].")
+@click.option("--epochs", "--iter", "epochs", type=int, default=None,
+              help="Passes over the corpus, or GloVe iterations [5; glove 15].")
 @click.option("--threads", type=int, default=None, help="Worker threads, 0 = all cores [0].")
 @click.option("--seed", type=int, default=None, help="Random seed [1].")
 @click.option("--save-vocab", type=click.Path(dir_okay=False), default=None, help="Also write the vocabulary.")
@@ -162,28 +189,87 @@ def train(**params) -> None:
     """Train embeddings on CORPUS (files or directories; .gz/.bz2/.xz read directly).
 
     \b
-    Example:  embedkit train --model sgns corpus.txt
+    Examples:  embedkit train --model sgns corpus.txt
+               embedkit train --model glove --x-max 10 --iter 15 corpus.txt
     """
-    config = config_from_options(Word2VecConfig, {**params, "architecture": MODELS[params["model"]]})
+    config = _model_config(params)
     for target in filter(None, (params["output"], params["save_vocab"])):
         if not Path(target).resolve().parent.is_dir():
             raise EmbedkitError(f"cannot write {target}: its directory does not exist")
     log = (lambda message: None) if params["quiet"] else _stderr
+    prepared = _prepare(params, log)
+    if params["save_vocab"]:
+        prepared.vocab.save(params["save_vocab"])
+    # Trainers are imported here: numba (~150 MB resident) loads only after the corpus pass,
+    # and not at all for the query commands.
+    if isinstance(config, GloveConfig):
+        from .models.glove import train_glove
+
+        embeddings, report = train_glove(prepared, config, use_cache=not params["no_cache"],
+                                         progress=not params["quiet"], log=log)
+        summary = report.summary(embeddings)
+    else:
+        from .models.word2vec import train_word2vec
+
+        embeddings, report = train_word2vec(prepared, config, progress=not params["quiet"], log=log)
+        summary = report.summary(config.name, embeddings)
+    embeddings.save(params["output"])
+    click.echo(f"{summary}; wrote {params['output']}")
+
+
+def _model_config(params: dict):
+    """The typed config of ``--model``; a hyper-parameter the model does not have is a usage error."""
+    model = params["model"]
+    if model == "glove":
+        cls, options = GloveConfig, params
+    else:
+        cls, options = Word2VecConfig, {**params, "architecture": WORD2VEC_MODELS[model]}
+    known = {f.name for f in fields(cls)}
+    foreign = [name for name in HYPER_PARAMETERS if params.get(name) is not None and name not in known]
+    if foreign:
+        flags = ", ".join("--" + name.replace("_", "-") for name in foreign)
+        raise click.UsageError(f"{flags} {'does' if len(foreign) == 1 else 'do'} not apply to --model {model}")
+    return config_from_options(cls, options)
+
+
+def _prepare(params: dict, log):
     prepared = prepare_corpus(
         params["corpus"], *_corpus_and_vocab_options(params),
         cache_dir=params["cache_dir"], use_cache=not params["no_cache"], log=log,
     )
     for warning in _reading_warnings(prepared.stats):
         _stderr(f"warning: {warning}")
-    if params["save_vocab"]:
-        prepared.vocab.save(params["save_vocab"])
-    # Imported here: numba (~150 MB resident) loads only after the corpus pass, and not at all
-    # for the query commands.
-    from .models.word2vec import train_word2vec
+    return prepared
 
-    embeddings, report = train_word2vec(prepared, config, progress=not params["quiet"], log=log)
-    embeddings.save(params["output"])
-    click.echo(f"{report.summary(config.name, embeddings)}; wrote {params['output']}")
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@corpus_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
+              help="SciPy COO .npz file (scipy.sparse.load_npz reads it; 'words' holds the vocabulary).")
+@click.option("--window", type=click.IntRange(1, 255), default=10, help="Maximum context distance.")
+@cooccurrence_options
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+              help="Encoded-corpus cache [$EMBEDKIT_CACHE_DIR or ~/.cache/embedkit].")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes; only the summary.")
+def cooccur(**params) -> None:
+    """Count the word-word co-occurrence matrix of CORPUS (GloVe's cooccur; cached for training)."""
+    from .cooccur import CooccurrenceOptions, cooccurrences_for
+
+    if not Path(params["output"]).resolve().parent.is_dir():
+        raise EmbedkitError(f"cannot write {params['output']}: its directory does not exist")
+    log = (lambda message: None) if params["quiet"] else _stderr
+    prepared = _prepare(params, log)
+    options = CooccurrenceOptions(
+        params["window"],
+        True if params["symmetric"] is None else params["symmetric"],
+        True if params["distance_weighting"] is None else params["distance_weighting"],
+    )
+    memory = 4.0 if params["memory"] is None else params["memory"]
+    matrix = cooccurrences_for(prepared, options, memory, use_cache=not params["no_cache"],
+                               progress=not params["quiet"], log=log)
+    matrix.save_npz(params["output"], prepared.vocab.words)
+    click.echo(f"{matrix.nnz:,} nonzero co-occurrences of {matrix.n_words:,} words; wrote {params['output']}")
 
 
 def _reading_warnings(stats: dict) -> list[str]:

@@ -122,6 +122,82 @@ class Word2VecConfig:
         return self.threads or os.cpu_count() or 1
 
 
+@dataclass(frozen=True)
+class GloveConfig:
+    """Settings of the GloVe trainer (Pennington et al. 2014; Stanford glove.c defaults).
+
+    Attributes
+    ----------
+    dim : int
+        Vector dimension (default 100).
+    window : int
+        Co-occurrence window, 1..255 (default 10, GloVe's demo).
+    symmetric : bool
+        Count context on both sides (default) or the left side only.
+    distance_weighting : bool
+        Weight a co-occurrence at distance d by 1/d (default, glove.c) or 1.
+    x_max : float
+        Cut-off of the weighting function f (default 100, the paper; glove.c's demo uses 10 on
+        text8-sized corpora).
+    weight_exponent : float
+        Exponent of f(x) = (x / x_max)**weight_exponent below x_max (default 0.75; glove.c's ``-alpha``).
+    alpha : float
+        Initial AdaGrad learning rate (default 0.05; glove.c's ``-eta``).
+    grad_clip : float
+        Bound on each gradient component before the step (default 100, glove.c).
+    epochs : int
+        Passes over the nonzero cells (default 15; glove.c's ``-iter``).
+    vectors_out : {"input", "sum", "concat"}
+        Write W, W + C (default, glove.c ``-model 2``) or [W, C].
+    threads : int
+        Worker threads; 0 means all cores (default).
+    seed : int
+        Seed of the initial parameters and of the shuffles (default 1).
+    memory : float
+        Memory budget in GiB for counting and for the cells held while training (default 4).
+
+    Raises
+    ------
+    ConfigError
+        On out-of-range values.
+    """
+
+    dim: int = 100
+    window: int = 10
+    symmetric: bool = True
+    distance_weighting: bool = True
+    x_max: float = 100.0
+    weight_exponent: float = 0.75
+    alpha: float = 0.05
+    grad_clip: float = 100.0
+    epochs: int = 15
+    vectors_out: str = "sum"
+    threads: int = 0
+    seed: int = 1
+    memory: float = 4.0
+
+    def __post_init__(self) -> None:
+        _require(self.dim >= 1, "dim must be at least 1")
+        _require(1 <= self.window <= 255, "window must be in 1..255")
+        _require(self.x_max > 0, "x_max must be > 0")
+        _require(self.weight_exponent >= 0, "weight_exponent must be >= 0")
+        _require(self.alpha > 0, "alpha must be > 0")
+        _require(self.grad_clip > 0, "grad_clip must be > 0")
+        _require(self.epochs >= 1, "epochs must be at least 1")
+        _require(self.vectors_out in VECTORS_OUT, f"vectors_out must be one of {', '.join(VECTORS_OUT)}")
+        _require(self.threads >= 0, "threads must be >= 0 (0 = all cores)")
+        _require(0 <= self.seed < 2**63, "seed must be a non-negative 63-bit integer")
+        _require(self.memory > 0, "memory must be > 0 GiB")
+
+    @property
+    def name(self) -> str:
+        return "glove"
+
+    @property
+    def n_threads(self) -> int:
+        return self.threads or os.cpu_count() or 1
+
+
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise ConfigError(message)

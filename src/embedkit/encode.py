@@ -128,7 +128,7 @@ class EncodedCorpus:
             total += len(pending)
         if total == 0:
             raise CorpusError("no token of the corpus is in the vocabulary")
-        _raw_to_npy(raw_path, directory / "ids.npy", np.dtype(np.int32), total)
+        raw_to_npy(raw_path, directory / "ids.npy", np.dtype(np.int32), total)
         starts = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=starts[1:])
         np.save(directory / "sentence_starts.npy", starts)
@@ -140,7 +140,7 @@ class EncodedCorpus:
         return cls(directory / "ids.npy", np.load(directory / "sentence_starts.npy"))
 
 
-def _raw_to_npy(raw_path: Path, npy_path: Path, dtype: np.dtype, count: int) -> None:
+def raw_to_npy(raw_path: Path, npy_path: Path, dtype: np.dtype, count: int) -> None:
     """Prefix a raw little-endian array file with an ``.npy`` header (streamed, then removed)."""
     header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": (count,)}
     with open(npy_path, "wb") as out, open(raw_path, "rb") as raw:
@@ -151,12 +151,17 @@ def _raw_to_npy(raw_path: Path, npy_path: Path, dtype: np.dtype, count: int) -> 
 
 @dataclass
 class PreparedCorpus:
-    """Everything a trainer needs from the text: vocabulary, encoded ids and reading stats."""
+    """Everything a trainer needs from the text: vocabulary, encoded ids and reading stats.
+
+    ``directory`` is the cache entry holding the encoded corpus (derived data such as
+    co-occurrence counts is cached beside it), or None when nothing is cached.
+    """
 
     vocab: Vocabulary
     encoded: EncodedCorpus
     stats: dict
     from_cache: bool
+    directory: Path | None = None
 
 
 def prepare_corpus(
@@ -238,4 +243,5 @@ def _load_prepared(directory: Path, from_cache: bool, in_memory: bool = False) -
     encoded = EncodedCorpus.load(directory)
     if in_memory:
         encoded = EncodedCorpus(encoded.read_ids(0, encoded.n_tokens), encoded.sentence_starts)
-    return PreparedCorpus(vocab, encoded, stats, from_cache)
+        return PreparedCorpus(vocab, encoded, stats, from_cache)
+    return PreparedCorpus(vocab, encoded, stats, from_cache, directory)

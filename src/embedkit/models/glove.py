@@ -1,0 +1,172 @@
+"""GloVe: global vectors from a weighted co-occurrence matrix (Pennington et al. 2014).
+
+Pipeline: the co-occurrence matrix from :mod:`embedkit.cooccur` (counted once per corpus and
+window, then cached), then AdaGrad over its nonzero cells with the kernels of
+:mod:`embedkit.models._glove_kernels`.
+
+Order of the cells: they are copied into memory and shuffled once (Fisher-Yates, like glove.c's
+``shuffle`` step); every iteration then visits their blocks of :data:`BLOCK_CELLS` cells in a
+fresh random order, the threads taking blocks in parallel (Hogwild, as glove.c).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..config import GloveConfig
+from ..cooccur import CooccurrenceOptions, Cooccurrences, cooccurrences_for
+from ..encode import PreparedCorpus
+from ..errors import ConfigError, TrainingError
+from ..vectors import Embeddings
+from ._glove_kernels import shuffle_cells, train_blocks
+from .word2vec import output_vectors
+
+#: Cells per unit of parallel work.
+BLOCK_CELLS = 4096
+#: Kernel calls per iteration (the progress bar is updated between calls).
+_CALLS_PER_EPOCH = 50
+_BYTES_PER_CELL = 12
+_BYTES_PER_PARAMETER = 8  # float32 value + float32 squared-gradient sum
+
+
+@dataclass
+class GloveReport:
+    """What a GloVe run did: ``epochs``; ``nnz`` (nonzero cells of the full matrix);
+    ``count_seconds`` (co-occurrence counting, 0 when cached); ``seconds`` (training loop);
+    ``epoch_costs`` (J / nnz after each iteration, glove.c's figure)."""
+
+    epochs: int
+    nnz: int
+    count_seconds: float
+    seconds: float
+    epoch_costs: list[float]
+
+    def summary(self, embeddings: Embeddings) -> str:
+        """The one-line summary printed at the end of training."""
+        rate = self.nnz * self.epochs / self.seconds if self.seconds > 0 else float("nan")
+        return (
+            f"glove: {len(embeddings):,} words x {embeddings.dim} dims, {self.epochs} iterations over "
+            f"{self.nnz:,} co-occurrences in {self.seconds:.1f} s ({rate / 1e6:.1f}M cells/s; "
+            f"counting {self.count_seconds:.1f} s), final cost {self.epoch_costs[-1]:.4f}"
+        )
+
+
+def initial_parameters(n_words: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """W and C in the kernels' layout, float32 (V, 2 (dim + 1)): vector and bias
+    ~ U(-0.5/(dim+1), 0.5/(dim+1)) as glove.c, then their squared-gradient sums, all 1."""
+    rng = np.random.default_rng(seed)
+    params = []
+    for _ in range(2):
+        block = np.ones((n_words, 2 * (dim + 1)), dtype=np.float32)
+        weights = block[:, :dim + 1]
+        weights[:] = rng.random((n_words, dim + 1), dtype=np.float32)
+        weights -= np.float32(0.5)
+        weights /= np.float32(dim + 1)
+        params.append(block)
+    return params[0], params[1]
+
+
+def train_glove(
+    prepared: PreparedCorpus,
+    config: GloveConfig | None = None,
+    use_cache: bool = True,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> tuple[Embeddings, GloveReport]:
+    """Count co-occurrences (or load them from the cache) and train GloVe vectors.
+
+    Parameters
+    ----------
+    prepared : PreparedCorpus
+        From :func:`embedkit.encode.prepare_corpus`.
+    config : GloveConfig, optional
+        Hyper-parameters (glove.c defaults; window 10).
+    use_cache : bool
+        Keep the co-occurrence matrix beside the encoded corpus for later runs.
+    progress : bool
+        Show tqdm bars (counting; training with cells/s, iteration, cost, ETA).
+    log : callable, optional
+        Receives one-line notes and the end-of-iteration costs.
+
+    Returns
+    -------
+    embeddings : Embeddings
+        float32 (V, dim) W + C by default, (V, dim) W, or (V, 2*dim) [W, C]; biases are dropped.
+    report : GloveReport
+
+    Raises
+    ------
+    ConfigError
+        If the cells and parameters need more than ``config.memory`` GiB.
+    TrainingError
+        If the cost or the parameters become NaN/Inf (lower ``alpha`` or ``grad_clip``).
+    """
+    config = config or GloveConfig()
+    options = CooccurrenceOptions(config.window, config.symmetric, config.distance_weighting)
+    started = time.perf_counter()
+    cooc = cooccurrences_for(prepared, options, config.memory, use_cache, progress, log)
+    count_seconds = 0.0 if cooc.from_cache else time.perf_counter() - started
+    embeddings, report = train_glove_cooccurrences(cooc, prepared.vocab.words, config, progress, log)
+    report.count_seconds = count_seconds
+    return embeddings, report
+
+
+def train_glove_cooccurrences(
+    cooc: Cooccurrences,
+    words: list[str],
+    config: GloveConfig,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> tuple[Embeddings, GloveReport]:
+    """Train GloVe on a co-occurrence matrix; see :func:`train_glove` for the parameters."""
+    n_words, dim = cooc.n_words, config.dim
+    needed = cooc.stored * _BYTES_PER_CELL + 2 * _BYTES_PER_PARAMETER * n_words * (dim + 1)
+    if needed > config.memory * (1 << 30):
+        raise ConfigError(
+            f"GloVe training holds {cooc.stored:,} cells and its parameters in {needed / (1 << 30):.2f} GiB, "
+            f"over --memory {config.memory:g}; raise --memory or shrink the vocabulary (--min-count, --max-vocab)"
+        )
+    rows, cols, values = (np.array(a) for a in (cooc.rows, cooc.cols, cooc.values))
+    shuffle_cells(rows, cols, values, config.seed)
+    W, C = initial_parameters(n_words, dim, config.seed)
+    mirror = cooc.options.symmetric
+    nnz = cooc.nnz
+    n_blocks = -(-values.shape[0] // BLOCK_CELLS)
+    per_call = max(1, -(-n_blocks // _CALLS_PER_EPOCH))
+    numba.set_num_threads(min(config.n_threads, numba.config.NUMBA_NUM_THREADS))
+    scalars = [np.float32(v) for v in (config.x_max, config.weight_exponent, config.alpha, config.grad_clip)]
+    rng = np.random.default_rng(config.seed)
+    block_costs = np.zeros(n_blocks, dtype=np.float64)
+    costs = []
+    started = time.perf_counter()
+    with tqdm(total=nnz * config.epochs, unit="cell", unit_scale=True, desc="glove", disable=not progress) as bar:
+        for epoch in range(config.epochs):
+            shown = 0
+            order = rng.permutation(n_blocks).astype(np.int64)
+            for first in range(0, n_blocks, per_call):
+                last = min(first + per_call, n_blocks)
+                train_blocks(rows, cols, values, order[first:last], BLOCK_CELLS, mirror, W, C,
+                             *scalars, block_costs[first:last])
+                done = min(last * BLOCK_CELLS, values.shape[0])
+                bar.set_postfix(iter=f"{epoch + 1}/{config.epochs}", eta=f"{config.alpha:g}",
+                                cost=f"{block_costs[:last].sum() / max(1, nnz * done / values.shape[0]):.4f}",
+                                refresh=False)
+                bar.update(nnz * last // n_blocks - shown)
+                shown = nnz * last // n_blocks
+            cost = float(block_costs.sum() / nnz)
+            if not (np.isfinite(cost) and np.isfinite(W).all() and np.isfinite(C).all()):
+                raise TrainingError(
+                    f"GloVe diverged in iteration {epoch + 1} (NaN/Inf cost or vectors); lower --alpha "
+                    f"(now {config.alpha:g}) or --grad-clip (now {config.grad_clip:g})"
+                )
+            costs.append(cost)
+            if log:
+                log(f"iteration {epoch + 1}/{config.epochs}: cost {cost:.6f}")
+    report = GloveReport(config.epochs, nnz, 0.0, time.perf_counter() - started, costs)
+    return Embeddings(words, output_vectors(W[:, :dim], C[:, :dim], config.vectors_out)), report
