@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install test demo bench clean
+.PHONY: install test demo bench bench-word2vec bench-count clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,14 @@ test: $(STAMP)
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
 
-bench: $(STAMP)
+# Side-by-side benchmarks (tens of minutes). STANFORD_GLOVE=DIR adds Stanford GloVe's pipeline.
+bench: bench-word2vec bench-count
+
+bench-word2vec: $(STAMP)
 	$(BIN)/python scripts/bench.py
+
+bench-count: $(STAMP)
+	$(BIN)/python scripts/bench_count.py $(if $(STANFORD_GLOVE),--stanford-glove $(STANFORD_GLOVE))
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info demo .pytest_cache

@@ -21,12 +21,9 @@ embedkit's evaluator, which equals gensim's. Results go to ``bench/`` as JSON an
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import platform
-import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -34,8 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "corpora" / "enwiki-100m.txt.gz"
+from _benchutil import DEFAULT_CORPUS, ROOT, evaluate, peak_rss_mb, plain_text
+
 SETTINGS = {"dim": 100, "window": 5, "min_count": 5, "sample": 1e-3}
 #: model -> (embedkit Word2VecConfig fields, gensim Word2Vec arguments), beyond SETTINGS
 MODELS = {
@@ -48,19 +45,6 @@ MODELS = {
     "cbow-hs": ({"architecture": "cbow", "loss": "hs", "alpha": 0.05, "cbow_mean": True},
                 {"sg": 0, "hs": 1, "negative": 0, "alpha": 0.05, "cbow_mean": 1}),
 }
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set size in MB.
-
-    Linux's VmHWM belongs to the process image, so unlike ``getrusage``'s ru_maxrss (kept across
-    fork and exec) it does not inherit the parent benchmark process's footprint.
-    """
-    try:
-        with open("/proc/self/status") as fh:
-            return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_embedkit(model: str, corpus: str, out: str, epochs: int, threads: int, seed: int) -> dict:
@@ -97,31 +81,6 @@ def run_gensim(model: str, corpus: str, out: str, epochs: int, threads: int, see
 def worker(args: argparse.Namespace) -> None:
     runner = run_embedkit if args.worker == "embedkit" else run_gensim
     print(json.dumps(runner(args.model, args.corpus, args.out, args.epochs, args.threads, args.seed)))
-
-
-def evaluate(vectors: str) -> dict:
-    from embedkit.datasets import dataset_path
-    from embedkit.evaluate import evaluate_analogy, evaluate_similarity
-    from embedkit.vectors import Embeddings
-
-    emb = Embeddings.load(vectors)
-    return {
-        "wordsim353": evaluate_similarity(emb, dataset_path("wordsim353")[1]).spearman,
-        "simlex999": evaluate_similarity(emb, dataset_path("simlex999")[1]).spearman,
-        "google_analogy": evaluate_analogy(emb, dataset_path("google-analogy")[1]).accuracy,
-        "queen_rank": next((i + 1 for i, (w, _) in enumerate(emb.analogy("king", "man", "woman", topn=10))
-                            if w == "queen"), None),
-    }
-
-
-def plain_text(corpus: Path, work: Path) -> Path:
-    """gensim's corpus_file mode needs uncompressed text: decompress once, untimed."""
-    if corpus.suffix != ".gz":
-        return corpus
-    target = work / corpus.stem
-    with gzip.open(corpus, "rb") as src, open(target, "wb") as dst:
-        shutil.copyfileobj(src, dst, 1 << 24)
-    return target
 
 
 def warm_up(work: Path) -> None:

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -98,8 +99,28 @@ def test_cooccur_writes_a_scipy_npz_reused_by_training(tmp_path, small_corpus):
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.name)
 def test_shipped_configs_are_valid(tmp_path, small_corpus, config):
-    result = run("train", "--config", config, small_corpus, "-o", tmp_path / "v.bin", *FAST)
+    svd_model = tomllib.loads(config.read_text())["model"] in ("ppmi", "lsa")
+    fast = ["--dim", "8", "-q"] if svd_model else FAST  # no epochs or threads there
+    result = run("train", "--config", config, small_corpus, "-o", tmp_path / "v.bin", *fast)
     assert result.exit_code == 0, result.output
+
+
+def test_train_count_models_and_their_options(tmp_path, small_corpus):
+    result = run("train", "--model", "ppmi", small_corpus, "-o", tmp_path / "p.bin", "--dim", "8", "--neg", "2",
+                 "--eig", "0", "--vectors-out", "sum")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1].startswith("ppmi: 190 words x 8 dims from a matrix with")
+    assert "svd:" in result.output and "peak RSS" in result.output
+    result = run("train", "--model", "lsa", small_corpus, "-o", tmp_path / "l.bin", "--dim", "8", "--doc-window",
+                 "50", "--stopwords", "none", "--raw-tf", "--idf", "plain", "-q")
+    assert result.exit_code == 0 and Embeddings.load(tmp_path / "l.bin").vectors.shape == (190, 8)
+    result = run("train", "--model", "lsa", small_corpus, "--epochs", "3", "-o", tmp_path / "x.bin")
+    assert result.exit_code == 2 and "--epochs does not apply to --model lsa" in result.output
+    result = run("train", "--model", "ppmi", small_corpus, "--dim", "500", "-o", tmp_path / "big.bin", "-q")
+    assert result.exit_code == 1 and "dim must be between 1 and 189" in result.output
+    assert not (tmp_path / "big.bin").exists()
+    result = run("train", "--model", "lsa", small_corpus, "--stopwords", tmp_path / "none.txt", "-q")
+    assert result.exit_code == 1 and "cannot read stopword list" in result.output
 
 
 def test_queries_use_the_vectors_train_wrote_in_the_directory(tmp_path, small_corpus, monkeypatch):

@@ -17,7 +17,17 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import LOSSES, VECTORS_OUT, GloveConfig, Word2VecConfig, config_from_options, load_toml
+from .config import (
+    IDF_MODES,
+    LOSSES,
+    VECTORS_OUT,
+    GloveConfig,
+    LSAConfig,
+    PPMIConfig,
+    Word2VecConfig,
+    config_from_options,
+    load_toml,
+)
 from .corpus import ENCODING_ERRORS, TOKENIZERS, Corpus, CorpusOptions, CorpusStats
 from .datasets import DATASETS, dataset_path
 from .encode import prepare_corpus
@@ -28,12 +38,14 @@ from .vocab import VocabOptions, Vocabulary
 DEFAULT_VECTORS = "vectors.bin"
 #: --model name -> word2vec architecture
 WORD2VEC_MODELS = {"sgns": "skipgram", "cbow": "cbow"}
-MODELS = (*WORD2VEC_MODELS, "glove")
+#: --model name -> config class of the other models
+COUNT_MODELS = {"glove": GloveConfig, "ppmi": PPMIConfig, "lsa": LSAConfig}
+MODELS = (*WORD2VEC_MODELS, *COUNT_MODELS)
 #: ``train`` options that are model hyper-parameters (None when not given).
 HYPER_PARAMETERS = (
     "dim", "window", "negative", "ns_exponent", "sample", "alpha", "min_alpha", "cbow_mean", "vectors_out",
     "epochs", "threads", "seed", "x_max", "weight_exponent", "grad_clip", "memory", "symmetric",
-    "distance_weighting",
+    "distance_weighting", "cds", "neg", "eig", "doc_window", "stopwords", "sublinear_tf", "idf",
 )
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
 
@@ -174,6 +186,13 @@ def cooccurrence_options(command):
               help="GloVe weighting exponent, f(x) = (x/x_max)^e (glove.c's -alpha) [0.75].")
 @click.option("--grad-clip", type=float, default=None, help="GloVe gradient component bound [100].")
 @cooccurrence_options
+@click.option("--cds", type=float, default=None, help="PPMI context-distribution smoothing exponent [0.75].")
+@click.option("--neg", type=int, default=None, help="PPMI shift: subtract log(neg) before clipping [1].")
+@click.option("--eig", type=float, default=None, help="Eigenvalue weighting p of U*S^p [ppmi 0.5, lsa 1].")
+@click.option("--doc-window", type=int, default=None, help="LSA documents: 0 = lines, N = blocks of N tokens [0].")
+@click.option("--stopwords", default=None, metavar="none|english|FILE", help="LSA stopwords removed [english].")
+@click.option("--sublinear-tf/--raw-tf", "sublinear_tf", default=None, help="LSA term frequency 1+log(tf) or tf [sublinear].")
+@click.option("--idf", type=click.Choice(IDF_MODES), default=None, help="LSA inverse document frequency [smooth].")
 @click.option("--vectors-out", type=click.Choice(VECTORS_OUT), default=None,
               help="Write W (input), W + C (sum) or [W, C] (concat) [input; glove sum].")
 @click.option("--epochs", "--iter", "epochs", type=int, default=None,
@@ -191,6 +210,7 @@ def train(**params) -> None:
     \b
     Examples:  embedkit train --model sgns corpus.txt
                embedkit train --model glove --x-max 10 --iter 15 corpus.txt
+               embedkit train --model ppmi --window 5 --eig 0.5 corpus.txt
     """
     config = _model_config(params)
     for target in filter(None, (params["output"], params["save_vocab"])):
@@ -202,11 +222,21 @@ def train(**params) -> None:
         prepared.vocab.save(params["save_vocab"])
     # Trainers are imported here: numba (~150 MB resident) loads only after the corpus pass,
     # and not at all for the query commands.
+    use_cache, progress = not params["no_cache"], not params["quiet"]
     if isinstance(config, GloveConfig):
         from .models.glove import train_glove
 
-        embeddings, report = train_glove(prepared, config, use_cache=not params["no_cache"],
-                                         progress=not params["quiet"], log=log)
+        embeddings, report = train_glove(prepared, config, use_cache=use_cache, progress=progress, log=log)
+        summary = report.summary(embeddings)
+    elif isinstance(config, PPMIConfig):
+        from .models.count import train_ppmi
+
+        embeddings, report = train_ppmi(prepared, config, use_cache=use_cache, progress=progress, log=log)
+        summary = report.summary(embeddings)
+    elif isinstance(config, LSAConfig):
+        from .models.count import train_lsa
+
+        embeddings, report = train_lsa(prepared, config, log=log)
         summary = report.summary(embeddings)
     else:
         from .models.word2vec import train_word2vec
@@ -220,8 +250,8 @@ def train(**params) -> None:
 def _model_config(params: dict):
     """The typed config of ``--model``; a hyper-parameter the model does not have is a usage error."""
     model = params["model"]
-    if model == "glove":
-        cls, options = GloveConfig, params
+    if model in COUNT_MODELS:
+        cls, options = COUNT_MODELS[model], params
     else:
         cls, options = Word2VecConfig, {**params, "architecture": WORD2VEC_MODELS[model]}
     known = {f.name for f in fields(cls)}

@@ -198,6 +198,105 @@ class GloveConfig:
         return self.threads or os.cpu_count() or 1
 
 
+IDF_MODES = ("smooth", "plain", "none")
+
+
+@dataclass(frozen=True)
+class PPMIConfig:
+    """Settings of PPMI-SVD (Levy, Goldberg & Dagan 2015, "Improving distributional similarity").
+
+    Attributes
+    ----------
+    dim : int
+        Number of SVD components (default 100).
+    window : int
+        Co-occurrence window, 1..255 (default 5).
+    symmetric : bool
+        Count context on both sides (default).
+    distance_weighting : bool
+        Weight a co-occurrence at distance d by 1/d (default False: plain counts).
+    cds : float
+        Context-distribution smoothing: contexts weigh ``count**cds`` (default 0.75; 1 = none).
+    neg : int
+        Shift the PMI by ``log(neg)`` before clipping at 0 (default 1: plain PPMI; SPPMI for > 1).
+    eig : float
+        Eigenvalue weighting p of the vectors ``U Σ^p`` (default 0.5).
+    vectors_out : {"input", "sum", "concat"}
+        ``U Σ^p`` (default), plus the context vectors ``V Σ^p`` (the paper's w + c), or both side by side.
+    memory : float
+        Memory budget of co-occurrence counting, GiB (default 4).
+    seed : int
+        Seed of the SVD's start vector (default 1).
+    """
+
+    dim: int = 100
+    window: int = 5
+    symmetric: bool = True
+    distance_weighting: bool = False
+    cds: float = 0.75
+    neg: int = 1
+    eig: float = 0.5
+    vectors_out: str = "input"
+    memory: float = 4.0
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        _require(self.dim >= 1, "dim must be at least 1")
+        _require(1 <= self.window <= 255, "window must be in 1..255")
+        _require(0 < self.cds <= 1, "cds must be in (0, 1]")
+        _require(self.neg >= 1, "neg must be at least 1")
+        _require(self.vectors_out in VECTORS_OUT, f"vectors_out must be one of {', '.join(VECTORS_OUT)}")
+        _require(self.memory > 0, "memory must be > 0 GiB")
+        _require(0 <= self.seed < 2**63, "seed must be a non-negative 63-bit integer")
+
+    @property
+    def name(self) -> str:
+        return "ppmi"
+
+
+@dataclass(frozen=True)
+class LSAConfig:
+    """Settings of LSA: truncated SVD of a TF-IDF term-document matrix (Deerwester et al. 1990).
+
+    Attributes
+    ----------
+    dim : int
+        Number of SVD components (default 100).
+    doc_window : int
+        0 (default): each line of the corpus is a document; N > 0: each block of N consecutive
+        tokens of the (encoded) corpus is one.
+    stopwords : str
+        ``"english"`` (default, the shipped list), ``"none"``, or a file with one word per line;
+        stopwords get no row (and no vector).
+    sublinear_tf : bool
+        Term frequency ``1 + log(tf)`` (default) or raw ``tf``.
+    idf : {"smooth", "plain", "none"}
+        ``log((1 + D) / (1 + df)) + 1`` (default, smooth), ``log(D / df)``, or no idf.
+    eig : float
+        Eigenvalue weighting p of the vectors ``U Σ^p`` (default 1, classic LSA).
+    seed : int
+        Seed of the SVD's start vector (default 1).
+    """
+
+    dim: int = 100
+    doc_window: int = 0
+    stopwords: str = "english"
+    sublinear_tf: bool = True
+    idf: str = "smooth"
+    eig: float = 1.0
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        _require(self.dim >= 1, "dim must be at least 1")
+        _require(self.doc_window >= 0, "doc_window must be >= 0 (0 = one document per line)")
+        _require(self.idf in IDF_MODES, f"idf must be one of {', '.join(IDF_MODES)}")
+        _require(0 <= self.seed < 2**63, "seed must be a non-negative 63-bit integer")
+
+    @property
+    def name(self) -> str:
+        return "lsa"
+
+
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise ConfigError(message)

@@ -32,3 +32,22 @@ def dataset_path(name: str) -> tuple[str, Path]:
         raise EmbedkitError(f"unknown dataset {name!r} (known: {', '.join(DATASETS)}; or pass --dataset PATH)")
     kind, filename, _ = DATASETS[name]
     return kind, Path(str(resources.files(__name__) / filename))
+
+
+def stopwords(spec: str) -> frozenset[str]:
+    """Stopwords by name or file: ``"none"`` (empty), ``"english"`` (the shipped list of
+    English function words) or the path of a file with one word per line (``#`` comments).
+
+    Raises
+    ------
+    EmbedkitError
+        If the file cannot be read.
+    """
+    if spec == "none":
+        return frozenset()
+    path = Path(str(resources.files(__name__) / "stopwords-english.txt")) if spec == "english" else Path(spec)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise EmbedkitError(f"cannot read stopword list {spec}: {exc.strerror}") from None
+    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))

@@ -1,0 +1,50 @@
+"""Helpers shared by the benchmark scripts (run from ``scripts/``; not part of the package)."""
+
+from __future__ import annotations
+
+import gzip
+import resource
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "corpora" / "enwiki-100m.txt.gz"
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size in MB.
+
+    Linux's VmHWM belongs to the process image, so unlike ``getrusage``'s ru_maxrss (kept across
+    fork and exec) it does not inherit the parent benchmark process's footprint.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def evaluate(vectors: str) -> dict:
+    """WS-353 and SimLex-999 Spearman, Google-analogy accuracy (30k) and the rank of queen."""
+    from embedkit.datasets import dataset_path
+    from embedkit.evaluate import evaluate_analogy, evaluate_similarity
+    from embedkit.vectors import Embeddings
+
+    emb = Embeddings.load(vectors)
+    return {
+        "wordsim353": evaluate_similarity(emb, dataset_path("wordsim353")[1]).spearman,
+        "simlex999": evaluate_similarity(emb, dataset_path("simlex999")[1]).spearman,
+        "google_analogy": evaluate_analogy(emb, dataset_path("google-analogy")[1]).accuracy,
+        "queen_rank": next((i + 1 for i, (w, _) in enumerate(emb.analogy("king", "man", "woman", topn=10))
+                            if w == "queen"), None),
+    }
+
+
+def plain_text(corpus: Path, work: Path) -> Path:
+    """Peers read uncompressed text: decompress once, untimed."""
+    if corpus.suffix != ".gz":
+        return corpus
+    target = work / corpus.stem
+    with gzip.open(corpus, "rb") as src, open(target, "wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 24)
+    return target

@@ -1,0 +1,211 @@
+"""Count-based models: PPMI-SVD (Levy, Goldberg & Dagan 2015) and LSA (Deerwester et al. 1990).
+
+Both build a sparse CSR float32 matrix — word x context PPMI, or word x document TF-IDF — and
+embed its rows with a truncated SVD (:mod:`embedkit.svd`); nothing dense V x V or V x documents
+is ever formed. Each stage's wall time and the peak resident memory after it are recorded in the
+report (and logged).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from ..config import LSAConfig, PPMIConfig
+from ..cooccur import CooccurrenceOptions, cooccurrences_for
+from ..datasets import stopwords as load_stopwords
+from ..encode import EncodedCorpus, PreparedCorpus
+from ..errors import CorpusError
+from ..svd import peak_rss_mib, truncated_svd, weighted
+from ..vectors import Embeddings
+from .word2vec import output_vectors
+
+
+@dataclass
+class CountReport:
+    """Stages of a count-model run: name -> (wall seconds, peak RSS MiB after the stage)."""
+
+    model: str
+    stages: dict[str, tuple[float, float]] = field(default_factory=dict)
+    nnz: int = 0
+
+    @property
+    def seconds(self) -> float:
+        return sum(seconds for seconds, _ in self.stages.values())
+
+    def summary(self, embeddings: Embeddings) -> str:
+        """The one-line summary printed at the end of training."""
+        stages = ", ".join(f"{name} {seconds:.1f} s" for name, (seconds, _) in self.stages.items())
+        peak = max((mib for _, mib in self.stages.values()), default=0.0)
+        return (f"{self.model}: {len(embeddings):,} words x {embeddings.dim} dims from a matrix with "
+                f"{self.nnz:,} nonzeros in {self.seconds:.1f} s ({stages}); peak RSS {peak:.0f} MiB")
+
+
+class _Stages:
+    """Times the stages of a run into a :class:`CountReport` and logs each one."""
+
+    def __init__(self, report: CountReport, log: Callable[[str], None] | None):
+        self.report, self.log, self.started = report, log, time.perf_counter()
+
+    def done(self, name: str) -> None:
+        now = time.perf_counter()
+        self.report.stages[name] = (now - self.started, peak_rss_mib())
+        if self.log:
+            self.log(f"{name}: {now - self.started:.1f} s, peak RSS {self.report.stages[name][1]:.0f} MiB")
+        self.started = now
+
+
+# ----------------------------------------------------------------------------- PPMI
+
+
+def ppmi_matrix(counts: sparse.csr_matrix, cds: float = 0.75, neg: int = 1) -> sparse.csr_matrix:
+    """Shifted positive PMI with context-distribution smoothing (Levy et al. 2015, eqs. 3-5).
+
+    ``PPMI(w, c) = max(log(#(w,c) / (#(w) * P_cds(c))) - log(neg), 0)`` with ``#(w)`` the row sums,
+    ``P_cds(c) = #(c)**cds / sum_c' #(c')**cds`` from the column sums.
+
+    Parameters
+    ----------
+    counts : csr_matrix (V, C)
+        Co-occurrence counts (any float dtype).
+
+    Returns
+    -------
+    csr_matrix, float32 (V, C), only positive entries stored.
+    """
+    counts = counts.tocsr()
+    row_totals = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
+    context = np.asarray(counts.sum(axis=0), dtype=np.float64).ravel() ** cds
+    context /= context.sum()
+    rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+    pmi = np.log(counts.data.astype(np.float64)) - np.log(row_totals[rows]) - np.log(context[counts.indices])
+    pmi -= np.log(neg)
+    result = sparse.csr_matrix((np.maximum(pmi, 0.0).astype(np.float32), counts.indices.copy(), counts.indptr.copy()),
+                               shape=counts.shape)
+    result.eliminate_zeros()
+    return result
+
+
+def train_ppmi(
+    prepared: PreparedCorpus,
+    config: PPMIConfig | None = None,
+    use_cache: bool = True,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> tuple[Embeddings, CountReport]:
+    """PPMI-SVD word vectors: counts -> (shifted) PPMI -> truncated SVD -> ``U Σ^eig``.
+
+    Returns
+    -------
+    embeddings : Embeddings
+        float32 (V, dim), or (V, 2*dim) for ``vectors_out="concat"``.
+    report : CountReport
+
+    Raises
+    ------
+    ConfigError
+        If ``dim`` is not below the vocabulary size.
+    """
+    config = config or PPMIConfig()
+    report = CountReport("ppmi")
+    stages = _Stages(report, log)
+    options = CooccurrenceOptions(config.window, config.symmetric, config.distance_weighting)
+    counts = cooccurrences_for(prepared, options, config.memory, use_cache, progress, log)
+    stages.done("cooccurrence counts (cached)" if counts.from_cache else "cooccurrence counts")
+    matrix = ppmi_matrix(counts.to_csr(), config.cds, config.neg)
+    del counts
+    report.nnz = matrix.nnz
+    stages.done("ppmi")
+    U, S, Vt = truncated_svd(matrix, config.dim, config.seed)
+    del matrix
+    stages.done("svd")
+    words = weighted(U, S, config.eig)
+    contexts = weighted(Vt.T, S, config.eig) if config.vectors_out != "input" else None
+    return Embeddings(prepared.vocab.words, output_vectors(words, contexts, config.vectors_out)), report
+
+
+# ----------------------------------------------------------------------------- LSA
+
+
+def term_document_counts(encoded: EncodedCorpus, n_words: int, doc_window: int = 0) -> sparse.csr_matrix:
+    """Raw term frequencies, csr float32 (V, D): ``tf[w, d]`` = occurrences of word w in document d.
+
+    Documents are the encoded corpus's sentences (lines), or with ``doc_window = N > 0`` the blocks
+    of N consecutive tokens (the last one may be shorter).
+    """
+    ids = encoded.read_ids(0, encoded.n_tokens)
+    if doc_window:
+        documents = np.arange(ids.shape[0], dtype=np.int64) // doc_window
+        n_docs = -(-ids.shape[0] // doc_window)
+    else:
+        documents = np.repeat(np.arange(encoded.n_sentences, dtype=np.int64), np.diff(encoded.sentence_starts))
+        n_docs = encoded.n_sentences
+    ones = np.ones(ids.shape[0], dtype=np.float32)
+    return sparse.csr_matrix((ones, (ids, documents)), shape=(n_words, n_docs))  # duplicates are summed
+
+
+def tfidf_matrix(tf: sparse.csr_matrix, sublinear_tf: bool = True, idf: str = "smooth") -> sparse.csr_matrix:
+    """TF-IDF weighting of a term-document count matrix (V, D), csr float32; no normalisation
+    and no mean subtraction.
+
+    ``tf`` becomes ``1 + log(tf)`` with ``sublinear_tf``; the idf of a word with document
+    frequency ``df`` among ``D`` documents is ``log((1 + D) / (1 + df)) + 1`` (``"smooth"``,
+    scikit-learn's default), ``log(D / df)`` (``"plain"``) or 1 (``"none"``).
+    """
+    weighted_tf = tf.astype(np.float32, copy=True).tocsr()
+    if sublinear_tf:
+        weighted_tf.data = (1.0 + np.log(weighted_tf.data)).astype(np.float32)
+    n_docs = tf.shape[1]
+    df = np.diff(tf.tocsr().indptr).astype(np.float64)  # nonzeros per row = documents containing the word
+    if idf == "smooth":
+        factors = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
+    elif idf == "plain":
+        factors = np.log(n_docs / np.maximum(df, 1.0))
+    else:
+        factors = np.ones_like(df)
+    return sparse.csr_matrix(sparse.diags(factors.astype(np.float32)) @ weighted_tf, dtype=np.float32)
+
+
+def train_lsa(
+    prepared: PreparedCorpus,
+    config: LSAConfig | None = None,
+    log: Callable[[str], None] | None = None,
+) -> tuple[Embeddings, CountReport]:
+    """LSA word vectors: TF-IDF term-document matrix -> truncated SVD -> ``U Σ^eig``.
+
+    Returns
+    -------
+    embeddings : Embeddings
+        float32 (V', dim) for the V' vocabulary words that are not stopwords.
+    report : CountReport
+
+    Raises
+    ------
+    CorpusError
+        If every word is a stopword.
+    ConfigError
+        If ``dim`` is not below the number of words or of documents.
+    """
+    config = config or LSAConfig()
+    report = CountReport("lsa")
+    stages = _Stages(report, log)
+    words = prepared.vocab.words
+    stop = load_stopwords(config.stopwords)
+    keep = np.array([w not in stop for w in words])
+    if not keep.any():
+        raise CorpusError("every vocabulary word is a stopword")
+    tf = term_document_counts(prepared.encoded, len(words), config.doc_window)[keep]
+    stages.done(f"term-document counts ({tf.shape[1]:,} documents)")
+    matrix = tfidf_matrix(tf, config.sublinear_tf, config.idf)
+    del tf
+    report.nnz = matrix.nnz
+    stages.done("tf-idf")
+    U, S, _ = truncated_svd(matrix, config.dim, config.seed)
+    del matrix
+    stages.done("svd")
+    kept_words = [w for w, k in zip(words, keep) if k]
+    return Embeddings(kept_words, weighted(U, S, config.eig)), report
