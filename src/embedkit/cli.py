@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from dataclasses import fields
 from pathlib import Path
 
 import click
+import numpy as np
 
 from . import __version__
 from .config import (
@@ -29,9 +31,10 @@ from .config import (
     load_toml,
 )
 from .corpus import ENCODING_ERRORS, TOKENIZERS, Corpus, CorpusOptions, CorpusStats
-from .datasets import DATASETS, dataset_path
+from .datasets import DATA_ENV, DATASETS, dataset_path, locate
 from .encode import prepare_corpus
 from .errors import ConfigError, EmbedkitError
+from .io import FORMATS, format_for_path
 from .vectors import ANALOGY_METHODS, Embeddings
 from .vocab import VocabOptions, Vocabulary
 
@@ -329,12 +332,117 @@ def vocab(**params) -> None:
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("word")
+@click.argument("words", nargs=-1, required=True)
+@click.option("-x", "--negative", multiple=True, metavar="WORD", help="Subtract this word (repeatable).")
 @click.option("-n", "--topn", type=click.IntRange(min=1), default=10, help="Number of neighbours.")
 @vectors_option
-def similar(word: str, topn: int, vectors_path: str) -> None:
-    """Nearest neighbours of WORD by cosine similarity."""
-    _print_neighbours(_load_vectors(vectors_path).most_similar([word], topn=topn))
+def similar(words: tuple[str, ...], negative: tuple[str, ...], topn: int, vectors_path: str) -> None:
+    """Nearest neighbours by cosine of the sum of WORDS minus the --negative words.
+
+    \b
+    Examples:  embedkit similar france
+               embedkit similar king woman -x man
+    """
+    _print_neighbours(_load_vectors(vectors_path).most_similar(list(words), list(negative), topn=topn))
+
+
+@cli.command("doesnt-match", context_settings=CONTEXT_SETTINGS)
+@click.argument("words", nargs=-1, required=True)
+@vectors_option
+def doesnt_match(words: tuple[str, ...], vectors_path: str) -> None:
+    """The one of WORDS that fits the others least (breakfast cereal dinner lunch -> cereal)."""
+    if len(words) < 2:
+        raise click.UsageError("give at least two words")
+    click.echo(_load_vectors(vectors_path).doesnt_match(list(words)))
+
+
+QUERY_HELP = """one query per line:
+  france                 nearest neighbours
+  king -man woman        neighbours of king - man + woman ('king - man + woman' works too)
+  sim king queen         cosine similarity
+  odd breakfast cereal dinner lunch   the word that does not match
+  (an empty line or the end of input quits)"""
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS,
+             help=f"Interactive exploration: read queries from standard input.\n\n\b\n{QUERY_HELP}")
+@click.option("-n", "--topn", type=click.IntRange(min=1), default=10, help="Neighbours per query.")
+@vectors_option
+def query(topn: int, vectors_path: str) -> None:
+    embeddings = _load_vectors(vectors_path)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        _stderr(f"{len(embeddings):,} words x {embeddings.dim} dims loaded; {QUERY_HELP}")
+    while True:
+        try:
+            line = input("> " if interactive else "")
+        except EOFError:
+            break
+        if not line.strip():
+            break
+        try:
+            _answer(embeddings, line.split(), topn)
+        except (EmbedkitError, ValueError) as exc:
+            click.echo(f"error: {exc}")
+
+
+def _answer(embeddings: Embeddings, tokens: list[str], topn: int) -> None:
+    """Answer one line of ``embedkit query`` (see QUERY_HELP)."""
+    command, rest = tokens[0], tokens[1:]
+    if command == "sim" and len(rest) == 2:
+        click.echo(f"{embeddings.similarity(*rest):.4f}")
+    elif command == "odd" and len(rest) >= 2:
+        click.echo(embeddings.doesnt_match(rest))
+    else:
+        positive, negative, sign = [], [], 1
+        for token in tokens:
+            if token in ("+", "-"):
+                sign = 1 if token == "+" else -1
+                continue
+            if token.startswith("-"):
+                negative.append(token[1:])
+            else:
+                (positive if sign > 0 else negative).append(token.lstrip("+"))
+            sign = 1
+        _print_neighbours(embeddings.most_similar(positive, negative, topn=topn))
+    click.echo("")
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.argument("target", type=click.Path(dir_okay=False))
+@click.option("--from", "from_format", type=click.Choice(FORMATS), default="auto",
+              help="Format of SOURCE (auto: detected from the content).")
+@click.option("--to", "to_format", type=click.Choice(FORMATS), default="auto",
+              help="Format of TARGET (auto: .txt/.vec text, .npy native, else word2vec binary).")
+def convert(source: str, target: str, from_format: str, to_format: str) -> None:
+    """Convert vectors between word2vec text/binary, GloVe text and the native .npy format.
+
+    \b
+    The native format (TARGET.npy + TARGET.npy.words) loads by memory mapping.
+    Example:  embedkit convert vectors.bin vectors.npy
+    """
+    if not Path(source).exists():
+        raise EmbedkitError(f"vectors file not found: {source}")
+    embeddings = Embeddings.load(source, from_format)
+    embeddings.save(target, to_format)
+    click.echo(f"{len(embeddings):,} words x {embeddings.dim} dims; wrote {target} ({format_for_path(target) if to_format == 'auto' else to_format})")
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@vectors_option
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+def info(vectors_path: str, path: str | None) -> None:
+    """Vocabulary size, dimension and vector norms of a vectors file (PATH or --vectors)."""
+    embeddings = _load_vectors(path or vectors_path)
+    norms = np.linalg.norm(embeddings.vectors, axis=1)
+    quantiles = np.percentile(norms, [0, 25, 50, 75, 100])
+    click.echo(f"file        {path or vectors_path}")
+    click.echo(f"words       {len(embeddings):,}")
+    click.echo(f"dimension   {embeddings.dim}")
+    click.echo("norms       min {:.4g}  q1 {:.4g}  median {:.4g}  q3 {:.4g}  max {:.4g}".format(*quantiles))
+    click.echo(f"zero rows   {int(np.count_nonzero(norms == 0)):,}")
+    click.echo(f"first words {' '.join(embeddings.words[:10])}")
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -359,30 +467,46 @@ def analogy(a: str, b: str, c: str, topn: int, method: str, vectors_path: str) -
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("name", required=False, type=click.Choice(list(DATASETS)))
+@click.argument("name", required=False, type=click.Choice(["all", *DATASETS]))
 @click.option("--dataset", "dataset_file", type=click.Path(dir_okay=False), default=None,
               help="Any similarity (w1 w2 score) or analogy (': section' + a b c d) file.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar=DATA_ENV,
+              help=f"Directory with the non-shipped sets (see 'embedkit datasets'); env {DATA_ENV}.")
 @click.option("--restrict-vocab", type=click.IntRange(min=1), default=None,
               help="Use the N most frequent words [similarity 300000, analogy 30000].")
 @click.option("--method", type=click.Choice(ANALOGY_METHODS), default="3cosadd", help="Analogy objective.")
+@click.option("--sections", is_flag=True, help="Also print the accuracy of every analogy section.")
 @click.option("--case-sensitive", is_flag=True, help="Match words exactly instead of case-folded.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @vectors_option
-def evaluate(name, dataset_file, restrict_vocab, method, case_sensitive, as_json, vectors_path) -> None:
-    """Score vectors on a word-similarity or analogy dataset.
+def evaluate(name, dataset_file, data_dir, restrict_vocab, method, sections, case_sensitive, as_json,
+             vectors_path) -> None:
+    """Score vectors on word-similarity and analogy datasets.
 
     \b
-    NAME is one of the shipped sets: wordsim353, simlex999, google-analogy.
+    NAME: 'all' (every set shipped or found in --data-dir, one table), or one of the sets
+    'embedkit datasets' lists (wordsim353, simlex999, google-analogy are shipped).
+    Analogies: 3CosAdd, or 3CosMul with cosines shifted to [0, 1] by (1 + cos) / 2 and
+    epsilon 1e-6 in the denominator (Levy & Goldberg 2014); questions with a word outside
+    the N most frequent are skipped and counted.
     """
-    from .evaluate import evaluate_analogy, evaluate_similarity, guess_kind  # scipy: only here
+    from .evaluate import evaluate_all, evaluate_analogy, evaluate_similarity, guess_kind  # scipy: only here
 
     if (name is None) == (dataset_file is None):
         raise click.UsageError("give a dataset NAME or --dataset PATH (exactly one)")
+    embeddings = _load_vectors(vectors_path)
+    if name == "all":
+        if restrict_vocab is not None:
+            raise click.UsageError("--restrict-vocab applies to one dataset, not to 'all'")
+        results, skipped = evaluate_all(embeddings, data_dir, case_insensitive=not case_sensitive)
+        _print_table([r.row() for r in results], as_json)
+        for note in skipped:
+            _stderr(f"skipped {note}")
+        return
     if name is not None:
-        kind, path = dataset_path(name)
+        kind, path = dataset_path(name, data_dir)
     else:
         path, kind, name = Path(dataset_file), guess_kind(dataset_file), Path(dataset_file).stem
-    embeddings = _load_vectors(vectors_path)
     extra = {} if restrict_vocab is None else {"restrict_vocab": restrict_vocab}
     if kind == "similarity":
         result = evaluate_similarity(embeddings, path, name, case_insensitive=not case_sensitive, **extra)
@@ -394,5 +518,116 @@ def evaluate(name, dataset_file, restrict_vocab, method, case_sensitive, as_json
             payload.update(accuracy=result.accuracy, semantic_accuracy=result.semantic_accuracy,
                            syntactic_accuracy=result.syntactic_accuracy)
         click.echo(json.dumps(payload))
-    else:
+        return
+    click.echo(result.summary())
+    if sections and kind == "analogy":
+        click.echo("\n".join(result.section_lines()))
+
+
+def _print_table(rows: list[dict], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    click.echo(f"{'dataset':<16} {'metric':<18} {'score':>7} {'coverage':>13} {'OOV':>6}")
+    for r in rows:
+        coverage = f"{r['used']}/{r['total']}"
+        click.echo(f"{r['dataset']:<16} {r['metric']:<18} {r['score']:>7.4f} {coverage:>13} {r['oov']:>6}")
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar=DATA_ENV,
+              help=f"Directory searched for the non-shipped sets; env {DATA_ENV}.")
+def datasets(data_dir: str | None) -> None:
+    """List the evaluation sets embedkit knows, where each is, and where to get the others."""
+    for name, dataset in DATASETS.items():
+        path = locate(name, data_dir)
+        where = "shipped" if dataset.shipped else (str(path) if path else f"missing: download {dataset.filename} from {dataset.source}")
+        click.echo(f"{name:<15} {dataset.kind:<10} {dataset.reference:<45} {where}")
+
+
+# ----------------------------------------------------------------------------- bias
+
+
+@cli.group(context_settings=CONTEXT_SETTINGS)
+def bias() -> None:
+    """Bias measurements on trained vectors."""
+
+
+@bias.command(context_settings=CONTEXT_SETTINGS)
+@click.option("--test", "names", multiple=True, metavar="NAME",
+              help="Run only this test (repeatable) [all tests of the set file].")
+@click.option("--sets", "sets_file", type=click.Path(dir_okay=False), default=None,
+              help="TOML file of tests (tables with lists X, Y, A, B) [Caliskan et al. 2017's].")
+@click.option("--permutations", type=click.IntRange(min=100), default=10_000,
+              help="Partitions for the permutation test (all of them when fewer exist).")
+@click.option("--seed", type=int, default=1, help="Seed of the sampled partitions.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@vectors_option
+def weat(names, sets_file, permutations, seed, as_json, vectors_path) -> None:
+    """Word Embedding Association Test: effect size d and permutation p-value per test.
+
+    \b
+    Shipped tests (Caliskan, Bryson & Narayanan 2017): flowers-insects, instruments-weapons,
+    career-family, math-arts, science-arts. Words missing from the vectors are dropped.
+    """
+    from .bias import load_tests, weat as run_weat
+
+    tests = load_tests(sets_file)
+    unknown = [n for n in names if n not in tests]
+    if unknown:
+        raise click.UsageError(f"unknown test(s) {', '.join(unknown)}; known: {', '.join(tests)}")
+    embeddings = _load_vectors(vectors_path)
+    results = []
+    for name in names or tests:
+        try:
+            results.append(run_weat(embeddings, tests[name], permutations, seed))
+        except EmbedkitError as exc:
+            _stderr(f"skipped {exc}")
+    if not results:
+        raise EmbedkitError("no WEAT test could be run on these vectors")
+    if as_json:
+        click.echo(json.dumps([{"test": r.test.name, "effect_size": r.effect_size, "p_value": r.p_value,
+                                "exact": r.exact, "missing": r.missing} for r in results]))
+        return
+    for result in results:
         click.echo(result.summary())
+
+
+# ----------------------------------------------------------------------------- plots
+
+
+def _word_list(value: str | None) -> list[str]:
+    return [w.strip() for w in value.split(",") if w.strip()] if value else []
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@click.option("--words", default=None, metavar="W1,W2,...", help="Words to draw.")
+@click.option("--top", type=click.IntRange(min=3), default=None, help="Draw the N most frequent words.")
+@click.option("--pairs", default=None, metavar="A:B,C:D,...",
+              help="Draw an arrow from A to B for each pair (france:paris,italy:rome,...).")
+@click.option("--method", type=click.Choice(["pca", "tsne"]), default="pca", help="2-D projection.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Image: .png, .svg or .pdf.")
+@click.option("--width", type=click.IntRange(min=100), default=800, help="Width in pixels.")
+@click.option("--height", type=click.IntRange(min=100), default=600, help="Height in pixels.")
+@click.option("--title", default=None, help="Title above the plot.")
+@click.option("--seed", type=int, default=1, help="t-SNE seed.")
+@vectors_option
+def plot(words, top, pairs, method, output, width, height, title, seed, vectors_path) -> None:
+    """Draw words in 2-D (PCA or t-SNE), optionally with analogy arrows.
+
+    \b
+    Example:  embedkit plot --pairs france:paris,italy:rome,spain:madrid,germany:berlin -o capitals.png
+    """
+    from .plot import plot_words
+
+    pair_list = []
+    for item in _word_list(pairs):
+        if item.count(":") != 1:
+            raise click.UsageError(f"--pairs takes A:B items, got {item!r}")
+        pair_list.append(tuple(item.split(":")))
+    embeddings = _load_vectors(vectors_path)
+    chosen = _word_list(words) + (embeddings.words[:top] if top else [])
+    if not chosen and not pair_list:
+        raise click.UsageError("give --words, --top or --pairs")
+    plot_words(embeddings, chosen, output, pair_list, method, width, height, title, seed)
+    click.echo(f"wrote {output}")

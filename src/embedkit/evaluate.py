@@ -24,8 +24,9 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from .datasets import DATASETS, locate
 from .errors import EmbedkitError
-from .vectors import COSMUL_EPSILON, Embeddings
+from .vectors import ANALOGY_METHODS, COSMUL_EPSILON, Embeddings
 
 SIMILARITY_RESTRICT = 300_000
 ANALOGY_RESTRICT = 30_000
@@ -40,6 +41,11 @@ class SimilarityResult:
     pearson: float
     pairs: int
     oov_pairs: int
+
+    def row(self) -> dict:
+        """One line of the ``evaluate all`` table."""
+        return {"dataset": self.dataset, "metric": "spearman", "score": self.spearman, "used": self.pairs,
+                "total": self.pairs + self.oov_pairs, "oov": self.oov_pairs}
 
     def summary(self) -> str:
         total = self.pairs + self.oov_pairs
@@ -76,6 +82,16 @@ class AnalogyResult:
     @property
     def syntactic_accuracy(self) -> float:
         return self._part(syntactic=True)
+
+    def row(self) -> dict:
+        """One line of the ``evaluate all`` table (``oov``: questions skipped by the restriction)."""
+        return {"dataset": self.dataset, "metric": f"accuracy {self.method}", "score": self.accuracy,
+                "used": self.questions, "total": self.questions + self.oov_questions, "oov": self.oov_questions}
+
+    def section_lines(self) -> list[str]:
+        """Per-section accuracy lines."""
+        return [f"  {name:<30} " + (f"{correct / total:.4f}" if total else "     -") + f" ({correct}/{total})"
+                for name, correct, total in self.sections]
 
     def summary(self) -> str:
         return (
@@ -235,3 +251,39 @@ def _answers_correct(
             scores[canonical[None, :] == q[:, k : k + 1]] = -np.inf
         hits[start : start + len(q)] = canonical[scores.argmax(axis=1)] == q[:, 3]
     return hits
+
+
+def evaluate_all(
+    embeddings: Embeddings,
+    data_dir: str | os.PathLike | None = None,
+    methods: tuple[str, ...] = ANALOGY_METHODS,
+    case_insensitive: bool = True,
+) -> tuple[list[SimilarityResult | AnalogyResult], list[str]]:
+    """Every known dataset that is shipped or found in ``data_dir`` / ``$EMBEDKIT_DATA``.
+
+    Similarity sets use the 300,000 most frequent words, analogies the 30,000 most frequent and
+    each of ``methods``.
+
+    Returns
+    -------
+    results : list of SimilarityResult and AnalogyResult, in registry order
+    skipped : list of str
+        One note per set that was not found or could not be scored (too few words in the
+        vocabulary).
+    """
+    results: list[SimilarityResult | AnalogyResult] = []
+    skipped = []
+    for name, dataset in DATASETS.items():
+        path = locate(name, data_dir)
+        if path is None:
+            skipped.append(f"{name}: not found")
+            continue
+        try:
+            if dataset.kind == "similarity":
+                results.append(evaluate_similarity(embeddings, path, name, case_insensitive=case_insensitive))
+            else:
+                results += [evaluate_analogy(embeddings, path, name, method=m, case_insensitive=case_insensitive)
+                            for m in methods]
+        except EmbedkitError as exc:
+            skipped.append(f"{name}: {exc}")
+    return results, skipped

@@ -11,6 +11,10 @@ word2vec binary
     without the newline (as gensim writes them).
 GloVe text
     word2vec text without the header line (Stanford GloVe's output).
+native (``.npy``)
+    embedkit's fast format: ``NAME.npy`` holds the float32 (V, D) matrix as a NumPy array file
+    and ``NAME.npy.words`` the words, one per line (UTF-8). Reading memory-maps the matrix, so
+    loading costs about as much as reading the word list.
 
 Every writer goes through :func:`atomic_writer`: the data goes to a temporary file beside the
 target, which is renamed over it only once complete, so a failed or interrupted write never
@@ -28,7 +32,9 @@ import numpy as np
 
 from .errors import EmbedkitError, VectorsFormatError
 
-FORMATS = ("auto", "word2vec-text", "word2vec-binary", "glove-text")
+FORMATS = ("auto", "word2vec-text", "word2vec-binary", "glove-text", "native")
+#: Suffix of the word list beside a native ``.npy`` matrix.
+NATIVE_WORDS_SUFFIX = ".words"
 _FLOAT32_LE = np.dtype("<f4")
 
 
@@ -70,8 +76,18 @@ def atomic_writer(path: str | os.PathLike, mode: str = "wb"):
 
 
 def format_for_path(path: str | os.PathLike) -> str:
-    """Output format implied by a file name: ``.txt``/``.vec`` -> text, anything else binary."""
-    return "word2vec-text" if Path(path).suffix.lower() in (".txt", ".vec") else "word2vec-binary"
+    """Output format implied by a file name: ``.txt``/``.vec`` -> word2vec text, ``.npy`` -> native,
+    anything else word2vec binary."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".npy":
+        return "native"
+    return "word2vec-text" if suffix in (".txt", ".vec") else "word2vec-binary"
+
+
+def native_words_path(path: str | os.PathLike) -> Path:
+    """The word list of a native vectors file: ``NAME.npy`` -> ``NAME.npy.words``."""
+    path = Path(path)
+    return path.with_name(path.name + NATIVE_WORDS_SUFFIX)
 
 
 def write_vectors(path: str | os.PathLike, words: list[str], vectors: np.ndarray, fmt: str = "auto") -> None:
@@ -84,8 +100,9 @@ def write_vectors(path: str | os.PathLike, words: list[str], vectors: np.ndarray
         Words must be non-empty and contain no whitespace.
     vectors : ndarray, shape (V, D)
         Written as float32. Text uses ``%.9g``, which round-trips float32 exactly.
-    fmt : {"auto", "word2vec-text", "word2vec-binary", "glove-text"}
-        ``auto`` picks by suffix (:func:`format_for_path`).
+    fmt : {"auto", "word2vec-text", "word2vec-binary", "glove-text", "native"}
+        ``auto`` picks by suffix (:func:`format_for_path`). ``native`` writes ``path`` (.npy)
+        and its word list (:func:`native_words_path`), each atomically.
 
     Raises
     ------
@@ -103,6 +120,12 @@ def write_vectors(path: str | os.PathLike, words: list[str], vectors: np.ndarray
         if not word or len(word.split()) != 1 or word.strip() != word:
             raise ValueError(f"cannot write word {word!r}: words must be non-empty without whitespace")
     n, dim = vectors.shape
+    if fmt == "native":
+        with atomic_writer(native_words_path(path), "wb") as fh:
+            fh.write("".join(f"{word}\n" for word in words).encode("utf-8"))
+        with atomic_writer(path, "wb") as fh:
+            np.save(fh, vectors.astype(np.float32, copy=False))
+        return
     with atomic_writer(path, "wb") as fh:
         if fmt != "glove-text":
             fh.write(f"{n} {dim}\n".encode())
@@ -121,15 +144,16 @@ def read_vectors(path: str | os.PathLike, fmt: str = "auto") -> tuple[list[str],
     Parameters
     ----------
     path : str or PathLike
-    fmt : {"auto", "word2vec-text", "word2vec-binary", "glove-text"}
-        ``auto`` (default) detects the format from the content: a ``V D`` header followed by a
-        line of ``D + 1`` fields is word2vec text (fastText ``.vec`` too), a header followed by
-        anything else is word2vec binary, no header is GloVe text.
+    fmt : {"auto", "word2vec-text", "word2vec-binary", "glove-text", "native"}
+        ``auto`` (default) detects the format from the content: a NumPy array file is native,
+        a ``V D`` header followed by a line of ``D + 1`` fields is word2vec text (fastText
+        ``.vec`` too), a header followed by anything else is word2vec binary, no header is
+        GloVe text.
 
     Returns
     -------
     words : list of str, length V
-    vectors : ndarray, shape (V, D), float32
+    vectors : ndarray, shape (V, D), float32 (a read-only memory map for the native format)
 
     Raises
     ------
@@ -137,6 +161,8 @@ def read_vectors(path: str | os.PathLike, fmt: str = "auto") -> tuple[list[str],
         If the file is missing, empty, truncated, or its rows do not match the header.
     """
     path = Path(path)
+    if fmt == "native" or (fmt == "auto" and _is_npy(path)):
+        return _read_native(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -153,6 +179,28 @@ def read_vectors(path: str | os.PathLike, fmt: str = "auto") -> tuple[list[str],
     if fmt not in ("word2vec-text", "glove-text"):
         raise VectorsFormatError(f"unknown vectors format {fmt!r}")
     return _read_text(path, data, header if fmt == "word2vec-text" else None)
+
+
+def _is_npy(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(6) == b"\x93NUMPY"
+    except OSError:
+        return False
+
+
+def _read_native(path: Path) -> tuple[list[str], np.ndarray]:
+    try:
+        vectors = np.load(path, mmap_mode="r")
+        words = native_words_path(path).read_bytes().decode("utf-8").split("\n")[:-1]
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise VectorsFormatError(f"cannot read native vectors {path} (+ {NATIVE_WORDS_SUFFIX}): {exc}") from None
+    if vectors.ndim != 2 or vectors.dtype != np.float32 or len(words) != vectors.shape[0]:
+        raise VectorsFormatError(
+            f"{path}: expected a float32 (V, D) matrix and V words, found {vectors.dtype} {vectors.shape} "
+            f"and {len(words)} words"
+        )
+    return words, vectors
 
 
 def _parse_header(data: bytes) -> tuple[int, int, int] | None:

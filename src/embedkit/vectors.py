@@ -165,6 +165,24 @@ class Embeddings:
         scores = shifted[:, 0] * shifted[:, 2] / (shifted[:, 1] + np.float32(COSMUL_EPSILON))
         return self._top(scores, topn, exclude=set(rows))
 
+    def doesnt_match(self, words: Sequence[str]) -> str:
+        """The word least similar to the others: lowest cosine to the normalised mean of the
+        unit vectors of ``words`` (as gensim's ``doesnt_match``).
+
+        Raises
+        ------
+        UnknownWordError
+            If a word is not in the vocabulary.
+        ValueError
+            With fewer than two words.
+        """
+        if len(words) < 2:
+            raise ValueError("doesnt_match needs at least two words")
+        rows = [self.row(w) for w in words]
+        mean = self.unit[rows].mean(axis=0)
+        mean /= max(float(np.linalg.norm(mean)), 1e-12)
+        return words[int(np.argmin(self.unit[rows] @ mean))]
+
     def _candidates(self, restrict_vocab: int | None) -> np.ndarray:
         return self.unit if restrict_vocab is None else self.unit[:restrict_vocab]
 
