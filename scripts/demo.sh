@@ -24,7 +24,5 @@ echo; echo "embedkit analogy king man woman -n 5"
 embedkit analogy king man woman -n 5
 echo; echo "embedkit similar france -n 5"
 embedkit similar france -n 5
-echo
-embedkit evaluate wordsim353
-embedkit evaluate simlex999
-embedkit evaluate google-analogy
+echo; echo "embedkit evaluate all --data-dir ../shared/data"
+embedkit evaluate all --data-dir ../shared/data
