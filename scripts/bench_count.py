@@ -209,7 +209,7 @@ def main() -> None:
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        args.x_max = float(args.x_max)
+        args.x_max = float(args.x_max) if args.worker == "glove" else None
         return worker(args)
 
     models = args.models.split(",")

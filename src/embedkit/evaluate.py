@@ -97,7 +97,8 @@ class AnalogyResult:
         return (
             f"{self.dataset} ({self.method}): accuracy {self.accuracy:.4f} "
             f"({self.correct}/{self.questions}; semantic {self.semantic_accuracy:.4f}, "
-            f"syntactic {self.syntactic_accuracy:.4f}), {self.oov_questions} questions OOV"
+            f"syntactic {self.syntactic_accuracy:.4f}), {self.oov_questions} questions skipped (a word out of "
+            "vocabulary or beyond --restrict-vocab)"
         )
 
 
