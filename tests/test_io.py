@@ -1,10 +1,12 @@
 """Vector files: our writers and readers, and interop with gensim in both directions."""
 
+import os
+
 import numpy as np
 import pytest
 
 from embedkit.errors import VectorsFormatError
-from embedkit.io import read_vectors, write_vectors
+from embedkit.io import atomic_writer, read_vectors, write_vectors
 from embedkit.vectors import Embeddings
 
 gensim_kv = pytest.importorskip("gensim.models.keyedvectors", reason="gensim (dev extra) is needed for interop")
@@ -112,3 +114,13 @@ def test_interrupted_write_leaves_no_partial_file_and_keeps_the_old_one(tmp_path
 def test_words_with_whitespace_are_refused(tmp_path):
     with pytest.raises(ValueError, match="without whitespace"):
         write_vectors(tmp_path / "v.bin", ["a b"], np.zeros((1, 3), np.float32))
+
+
+def test_written_files_get_umask_permissions_not_mkstemp_0600(tmp_path):
+    old = os.umask(0o022)
+    try:
+        with atomic_writer(tmp_path / "f.bin") as fh:
+            fh.write(b"x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "f.bin").stat().st_mode & 0o777 == 0o644

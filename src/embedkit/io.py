@@ -49,7 +49,8 @@ def atomic_writer(path: str | os.PathLike, mode: str = "wb"):
     mode : {"wb", "w"}
         Binary or text (UTF-8, ``\\n`` newlines) mode.
 
-    On any exception the temporary file is removed and ``path`` is left untouched.
+    On any exception the temporary file is removed and ``path`` is left untouched. The file gets
+    the permissions a plain ``open`` would give it (0666 minus the umask), not mkstemp's 0600.
 
     Raises
     ------
@@ -62,6 +63,7 @@ def atomic_writer(path: str | os.PathLike, mode: str = "wb"):
     except OSError as exc:
         raise EmbedkitError(f"cannot write {path}: {exc.strerror}") from None
     try:
+        os.fchmod(fd, 0o666 & ~_current_umask())
         if "b" in mode:
             fh = os.fdopen(fd, mode)
         else:
@@ -73,6 +75,12 @@ def atomic_writer(path: str | os.PathLike, mode: str = "wb"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def format_for_path(path: str | os.PathLike) -> str:
