@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import resource
 import shutil
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,3 +49,13 @@ def plain_text(corpus: Path, work: Path) -> Path:
     with gzip.open(corpus, "rb") as src, open(target, "wb") as dst:
         shutil.copyfileobj(src, dst, 1 << 24)
     return target
+
+
+def checked_paths(corpus: str, out_dir: str) -> tuple[Path, Path]:
+    """The corpus path (exits if it is missing) and the results directory (created)."""
+    corpus_path = Path(corpus)
+    if not corpus_path.is_file():
+        sys.exit(f"error: corpus not found: {corpus_path}")
+    results = Path(out_dir)
+    results.mkdir(parents=True, exist_ok=True)
+    return corpus_path, results

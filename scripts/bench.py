@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _benchutil import DEFAULT_CORPUS, ROOT, evaluate, peak_rss_mb, plain_text
+from _benchutil import DEFAULT_CORPUS, ROOT, checked_paths, evaluate, peak_rss_mb, plain_text
 
 SETTINGS = {"dim": 100, "window": 5, "min_count": 5, "sample": 1e-3}
 #: model -> (embedkit Word2VecConfig fields, gensim Word2Vec arguments), beyond SETTINGS
@@ -143,11 +143,7 @@ def main() -> None:
     unknown = set(models) - set(MODELS)
     if unknown:
         sys.exit(f"error: unknown model(s) {', '.join(sorted(unknown))}; known: {', '.join(MODELS)}")
-    corpus = Path(args.corpus)
-    if not corpus.is_file():
-        sys.exit(f"error: corpus not found: {corpus}")
-    out_dir = Path(args.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    corpus, out_dir = checked_paths(args.corpus, args.out_dir)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _benchutil import DEFAULT_CORPUS, ROOT, evaluate, peak_rss_mb, plain_text
+from _benchutil import DEFAULT_CORPUS, ROOT, checked_paths, evaluate, peak_rss_mb, plain_text
 
 GLOVE = {"dim": 100, "window": 10, "min_count": 5, "iterations": 15, "eta": 0.05, "weight_exponent": 0.75,
          "memory_gb": 4.0}
@@ -215,12 +215,8 @@ def main() -> None:
     models = args.models.split(",")
     if set(models) - {"glove", "ppmi", "lsa"}:
         sys.exit("error: --models takes glove, ppmi, lsa")
-    corpus = Path(args.corpus)
-    if not corpus.is_file():
-        sys.exit(f"error: corpus not found: {corpus}")
+    corpus, out_dir = checked_paths(args.corpus, args.out_dir)
     stanford = Path(args.stanford_glove) if args.stanford_glove else None
-    out_dir = Path(args.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
