@@ -43,21 +43,25 @@ class WeatTest:
 
 @dataclass
 class WeatResult:
-    """Effect size ``d``, one-sided ``p_value``, the statistic ``S``, whether the p-value is
-    ``exact`` (all partitions), and the words dropped as out of vocabulary."""
+    """Effect size ``d``, one-sided ``p_value``, the statistic ``S``, the number of
+    ``partitions`` examined and whether that was all of them (``exact``), and the words dropped
+    as out of vocabulary."""
 
     test: WeatTest
     effect_size: float
     p_value: float
     statistic: float
     exact: bool
+    partitions: int
     missing: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         x, y, a, b = self.test.names
-        note = f"; {len(self.missing)} words not in the vocabulary" if self.missing else ""
+        note = f"; {len(self.missing)} word(s) not in the vocabulary" if self.missing else ""
+        p = f"p < {1 / self.partitions:.2g}" if self.p_value == 0 else f"p = {self.p_value:.4g}"
+        how = "all" if self.exact else "sampled"
         return (f"{self.test.name}: {x} vs {y} with {a} vs {b}: effect size d = {self.effect_size:+.3f}, "
-                f"p = {self.p_value:.4g}{'' if self.exact else ' (sampled)'}{note}")
+                f"{p} ({how} {self.partitions:,} partitions){note}")
 
 
 def load_tests(path: str | os.PathLike | None = None) -> dict[str, WeatTest]:
@@ -125,4 +129,4 @@ def weat(embeddings: Embeddings, test: WeatTest, permutations: int = 10_000, see
         sums = np.array([association[rng.permutation(n)[:n_x]].sum() for _ in range(permutations)])
         exact = False
     p_value = float(np.mean(2 * sums - total > observed + 1e-12))
-    return WeatResult(test, float(effect), p_value, float(observed), exact, missing)
+    return WeatResult(test, float(effect), p_value, float(observed), exact, len(sums), missing)
