@@ -150,6 +150,8 @@ def test_convert_between_formats_and_info(tmp_path, vectors_file):
     info = run("info", tmp_path / "v.npy")
     assert info.exit_code == 0 and "words       13" in info.output and "dimension   8" in info.output
     assert run("convert", tmp_path / "missing.bin", tmp_path / "x.npy").exit_code == 1
+    missing = run("info", tmp_path / "missing.bin")
+    assert missing.exit_code == 1 and "vectors file not found" in missing.output
     assert run("convert", vectors_file, tmp_path / "no" / "x.npy").exit_code == 1
 
 
