@@ -97,6 +97,15 @@ def test_cooccur_writes_a_scipy_npz_reused_by_training(tmp_path, small_corpus):
     assert run("cooccur", small_corpus, "-o", out, "--window", "0").exit_code == 2
 
 
+@pytest.mark.parametrize("model", ["glove", "ppmi"])
+def test_count_models_on_lines_of_single_words_fail_clearly(tmp_path, model):
+    corpus = tmp_path / "single.txt"
+    corpus.write_text("alpha\nbeta\nalpha\nbeta\ngamma\n", encoding="utf-8")
+    result = run("train", "--model", model, corpus, "--min-count", "1", "--dim", "2", "-o", tmp_path / "v.bin", "-q")
+    assert result.exit_code == 1 and "no co-occurrences: no line has two in-vocabulary words" in result.output
+    assert not (tmp_path / "v.bin").exists()
+
+
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.name)
 def test_shipped_configs_are_valid(tmp_path, small_corpus, config):
     svd_model = tomllib.loads(config.read_text())["model"] in ("ppmi", "lsa")

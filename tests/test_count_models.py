@@ -125,3 +125,10 @@ def test_quality_on_real_wikipedia_text(wiki_prepared):
     assert evaluate_similarity(ppmi, ws).spearman > 0.52
     assert evaluate_analogy(ppmi, dataset_path("google-analogy")[1]).accuracy > 0.08
     assert evaluate_similarity(lsa, ws).spearman > 0.45
+
+
+def test_a_shift_that_removes_every_cell_is_reported(wiki_small):
+    from embedkit.errors import TrainingError
+
+    with pytest.raises(TrainingError, match="the PPMI matrix is empty.*lower --neg"):
+        train_ppmi(wiki_small, PPMIConfig(dim=5, neg=10**9), progress=False)

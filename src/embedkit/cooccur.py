@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 
 from . import _cooccur_kernels as kernels
 from .encode import EncodedCorpus, PreparedCorpus, raw_to_npy
-from .errors import ConfigError
+from .errors import ConfigError, CorpusError
 from .io import atomic_writer
 
 _GIB = 1 << 30
@@ -278,6 +278,8 @@ def count_cooccurrences(
     ConfigError
         If ``memory`` is below :data:`MIN_MEMORY_GIB`, ``window`` out of range, or V too large
         for 64-bit cell keys.
+    CorpusError
+        If no two in-vocabulary words share a window (nothing to count).
     """
     options = options or CooccurrenceOptions()
     if n_words * n_words >= 1 << (64 - kernels.DISTANCE_BITS):
@@ -325,6 +327,8 @@ def count_cooccurrences(
         runs.runs.clear()
         shutil.rmtree(spill_dir, ignore_errors=True)
     result = Cooccurrences.load(out)
+    if result.stored == 0:
+        raise CorpusError(f"no co-occurrences: no line has two in-vocabulary words within {options.window} tokens")
     if log:
         log(f"co-occurrences: {result.nnz:,} nonzeros ({result.stored:,} stored), {n_runs} "
             f"sorted run(s) of which {n_spilled} spilled to disk, {time.perf_counter() - started:.1f} s")

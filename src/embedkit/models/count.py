@@ -19,7 +19,7 @@ from ..config import LSAConfig, PPMIConfig
 from ..cooccur import CooccurrenceOptions, cooccurrences_for
 from ..datasets import stopwords as load_stopwords
 from ..encode import EncodedCorpus, PreparedCorpus
-from ..errors import CorpusError
+from ..errors import CorpusError, TrainingError
 from ..svd import peak_rss_mib, truncated_svd, weighted
 from ..vectors import Embeddings
 from .word2vec import output_vectors
@@ -109,6 +109,10 @@ def train_ppmi(
     ------
     ConfigError
         If ``dim`` is not below the vocabulary size.
+    CorpusError
+        If no two words share a window.
+    TrainingError
+        If no cell has a positive (shifted) PMI.
     """
     config = config or PPMIConfig()
     report = CountReport("ppmi")
@@ -118,6 +122,8 @@ def train_ppmi(
     stages.done("cooccurrence counts (cached)" if counts.from_cache else "cooccurrence counts")
     matrix = ppmi_matrix(counts.to_csr(), config.cds, config.neg)
     del counts
+    if matrix.nnz == 0:
+        raise TrainingError(f"the PPMI matrix is empty: no PMI exceeds log(neg) = {np.log(config.neg):.3g}; lower --neg")
     report.nnz = matrix.nnz
     stages.done("ppmi")
     U, S, Vt = truncated_svd(matrix, config.dim, config.seed)
