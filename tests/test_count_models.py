@@ -9,7 +9,7 @@ from embedkit.config import LSAConfig, PPMIConfig
 from embedkit.cooccur import CooccurrenceOptions, count_cooccurrences
 from embedkit.datasets import dataset_path, stopwords
 from embedkit.encode import prepare_corpus
-from embedkit.errors import ConfigError, EmbedkitError
+from embedkit.errors import ConfigError, EmbedkitError, TrainingError
 from embedkit.evaluate import evaluate_analogy, evaluate_similarity
 from embedkit.models.count import ppmi_matrix, term_document_counts, tfidf_matrix, train_lsa, train_ppmi
 from embedkit.svd import truncated_svd
@@ -128,7 +128,5 @@ def test_quality_on_real_wikipedia_text(wiki_prepared):
 
 
 def test_a_shift_that_removes_every_cell_is_reported(wiki_small):
-    from embedkit.errors import TrainingError
-
     with pytest.raises(TrainingError, match="the PPMI matrix is empty.*lower --neg"):
         train_ppmi(wiki_small, PPMIConfig(dim=5, neg=10**9), progress=False)
