@@ -205,7 +205,9 @@ def train_lsa(
     if not keep.any():
         raise CorpusError("every vocabulary word is a stopword")
     tf = term_document_counts(prepared.encoded, len(words), config.doc_window)[keep]
-    stages.done(f"term-document counts ({tf.shape[1]:,} documents)")
+    if log:
+        log(f"{tf.shape[1]:,} documents, {int(keep.sum()):,} words after stopword removal")
+    stages.done("term-document counts")
     matrix = tfidf_matrix(tf, config.sublinear_tf, config.idf)
     del tf
     report.nnz = matrix.nnz
