@@ -152,3 +152,21 @@ def test_quality_on_real_wikipedia_text(wiki_prepared):
     assert similarity.spearman > 0.22
     assert analogy.accuracy > 0.02
     assert dict(embeddings.most_similar(["france"], topn=10)).keys() & {"germany", "italy", "spain", "england"}
+
+
+def test_cells_beyond_the_budget_are_shuffled_on_disk(small, tmp_path):
+    from embedkit.models.glove import shuffle_on_disk
+
+    matrix = count_cooccurrences(small.encoded, len(small.vocab), CooccurrenceOptions(window=5), progress=False)
+    rows, cols, values = shuffle_on_disk(matrix, tmp_path, budget=20_000, seed=3)
+    assert not rows.flags.writeable  # memory mapped from tmp_path
+    key = rows.astype(np.int64) * matrix.n_words + cols
+    original = matrix.rows.astype(np.int64) * matrix.n_words + matrix.cols
+    np.testing.assert_array_equal(np.sort(key), original)  # a permutation of the cells ...
+    np.testing.assert_array_equal(values[np.argsort(key)], matrix.values)  # ... carrying their values
+    assert abs(np.corrcoef(key, np.arange(key.shape[0]))[0, 1]) < 0.1  # ... and no longer sorted
+    notes = []
+    config = GloveConfig(dim=8, window=5, epochs=4, threads=1, memory=60_000 / 2**30)
+    _, report = train_glove_cooccurrences(matrix, small.vocab.words, config, progress=False, log=notes.append)
+    assert any("shuffling them on disk" in note for note in notes)
+    assert report.epoch_costs[-1] < 0.8 * report.epoch_costs[0]

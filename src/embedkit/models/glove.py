@@ -6,14 +6,19 @@ window, then cached), then AdaGrad over its nonzero cells with the kernels of
 
 Order of the cells: they are copied into memory and shuffled once (Fisher-Yates, like glove.c's
 ``shuffle`` step); every iteration then visits their blocks of :data:`BLOCK_CELLS` cells in a
-fresh random order, the threads taking blocks in parallel (Hogwild, as glove.c).
+fresh random order, the threads taking blocks in parallel (Hogwild, as glove.c). When the cells
+do not fit in the memory budget, they are shuffled out of core instead (each cell sent to a random
+bucket file, each bucket shuffled in memory: a uniform permutation) into temporary files that
+training memory-maps, so only the parameters must fit.
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -21,7 +26,7 @@ from tqdm.auto import tqdm
 
 from ..config import GloveConfig
 from ..cooccur import CooccurrenceOptions, Cooccurrences, cooccurrences_for
-from ..encode import PreparedCorpus
+from ..encode import PreparedCorpus, raw_to_npy
 from ..errors import ConfigError, TrainingError
 from ..vectors import Embeddings
 from ._glove_kernels import shuffle_cells, train_blocks
@@ -32,6 +37,7 @@ BLOCK_CELLS = 4096
 #: Kernel calls per iteration (the progress bar is updated between calls).
 _CALLS_PER_EPOCH = 50
 _BYTES_PER_CELL = 12
+_MAX_BUCKETS = 256  # open files while shuffling on disk: 3 per bucket
 _BYTES_PER_PARAMETER = 8  # float32 value + float32 squared-gradient sum
 
 
@@ -103,7 +109,8 @@ def train_glove(
     Raises
     ------
     ConfigError
-        If the cells and parameters need more than ``config.memory`` GiB.
+        If the parameters alone need more than ``config.memory`` GiB (cells that do not fit are
+        shuffled and read from disk).
     TrainingError
         If the cost or the parameters become NaN/Inf (lower ``alpha`` or ``grad_clip``).
     """
@@ -126,14 +133,72 @@ def train_glove_cooccurrences(
 ) -> tuple[Embeddings, GloveReport]:
     """Train GloVe on a co-occurrence matrix; see :func:`train_glove` for the parameters."""
     n_words, dim = cooc.n_words, config.dim
-    needed = cooc.stored * _BYTES_PER_CELL + 2 * _BYTES_PER_PARAMETER * n_words * (dim + 1)
-    if needed > config.memory * (1 << 30):
+    budget = int(config.memory * (1 << 30))
+    parameters = 2 * _BYTES_PER_PARAMETER * n_words * (dim + 1)
+    if parameters > budget:
         raise ConfigError(
-            f"GloVe training holds {cooc.stored:,} cells and its parameters in {needed / (1 << 30):.2f} GiB, "
-            f"over --memory {config.memory:g}; raise --memory or shrink the vocabulary (--min-count, --max-vocab)"
+            f"GloVe's parameters need {parameters / (1 << 30):.2f} GiB, over --memory {config.memory:g}; raise "
+            "--memory or shrink the vocabulary (--min-count, --max-vocab) or --dim"
         )
-    rows, cols, values = (np.array(a) for a in (cooc.rows, cooc.cols, cooc.values))
-    shuffle_cells(rows, cols, values, config.seed)
+    with tempfile.TemporaryDirectory(prefix="embedkit-glove-") as scratch:
+        if cooc.stored * _BYTES_PER_CELL <= budget - parameters:
+            cells = tuple(np.array(a) for a in (cooc.rows, cooc.cols, cooc.values))
+            shuffle_cells(*cells, config.seed)
+        else:
+            if log:
+                log(f"{cooc.stored:,} cells exceed the memory budget: shuffling them on disk in {scratch}")
+            cells = shuffle_on_disk(cooc, Path(scratch), budget - parameters, config.seed)
+        return _train(cells, cooc, words, config, progress, log)
+
+
+def shuffle_on_disk(cooc: Cooccurrences, directory: Path, budget: int, seed: int) -> tuple[np.ndarray, ...]:
+    """Uniformly shuffled copies of the cells as memory-mapped ``.npy`` files in ``directory``,
+    using about ``budget`` bytes: each cell goes to a random one of K buckets (streamed in chunks),
+    then each bucket is Fisher-Yates shuffled in memory and appended to the output.
+
+    Returns
+    -------
+    rows, cols : int32 (N,) ; values : float32 (N,) — read-only memory maps.
+    """
+    n = cooc.stored
+    chunk = max(BLOCK_CELLS, budget // (2 * _BYTES_PER_CELL))
+    n_buckets = max(1, -(-n // chunk))
+    if n_buckets > _MAX_BUCKETS:
+        raise ConfigError(f"--memory is too small to shuffle {n:,} cells in at most {_MAX_BUCKETS} files; raise it")
+    rng = np.random.default_rng(seed)
+    names = ("rows", "cols", "values")
+    buckets = [{name: open(directory / f"bucket{b}-{name}.raw", "wb") for name in names} for b in range(n_buckets)]
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        target = rng.integers(n_buckets, size=stop - start)
+        order = np.argsort(target, kind="stable")
+        bounds = np.searchsorted(target[order], np.arange(n_buckets + 1))
+        for name, source in zip(names, (cooc.rows, cooc.cols, cooc.values)):
+            picked = np.asarray(source[start:stop])[order]
+            for b in range(n_buckets):
+                buckets[b][name].write(picked[bounds[b]:bounds[b + 1]].tobytes())
+    for files in buckets:
+        for fh in files.values():
+            fh.close()
+    outputs = {name: open(directory / f"{name}.raw", "wb") for name in names}
+    for b in range(n_buckets):
+        parts = [np.fromfile(directory / f"bucket{b}-{name}.raw", dtype=dtype)
+                 for name, dtype in zip(names, (np.int32, np.int32, np.float32))]
+        shuffle_cells(*parts, seed + 1 + b)
+        for name, part in zip(names, parts):
+            outputs[name].write(part.tobytes())
+            (directory / f"bucket{b}-{name}.raw").unlink()
+    for fh in outputs.values():
+        fh.close()
+    for name, dtype in zip(names, (np.int32, np.int32, np.float32)):
+        raw_to_npy(directory / f"{name}.raw", directory / f"{name}.npy", np.dtype(dtype), n)
+    return tuple(np.asarray(np.load(directory / f"{name}.npy", mmap_mode="r")) for name in names)
+
+
+def _train(cells, cooc: Cooccurrences, words: list[str], config: GloveConfig, progress, log):
+    """The iterations over shuffled ``cells`` (rows, cols, values)."""
+    rows, cols, values = cells
+    n_words, dim = cooc.n_words, config.dim
     W, C = initial_parameters(n_words, dim, config.seed)
     mirror = cooc.options.symmetric
     nnz = cooc.nnz
