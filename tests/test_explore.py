@@ -197,6 +197,16 @@ def test_plot_writes_an_image_of_the_requested_size(tmp_path, vectors_file):
     assert run("plot", "--words", "king,nope,queen", "-o", png, "--vectors", vectors_file).exit_code == 1
     assert run("plot", "--pairs", "france-paris", "-o", png, "--vectors", vectors_file).exit_code == 2
     assert run("plot", "-o", png, "--vectors", vectors_file).exit_code == 2
+    few = run("plot", "--words", "king,queen", "-o", png, "--vectors", vectors_file)
+    assert few.exit_code == 1 and "at least 3 words" in few.output
+
+
+def test_plot_with_tsne(tmp_path, vectors_file):
+    pytest.importorskip("sklearn")
+    png = tmp_path / "t.png"
+    result = run("plot", "--top", "10", "--method", "tsne", "-o", png, "--vectors", vectors_file)
+    assert result.exit_code == 0, result.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_bias_weat_command(tmp_path, vectors_file):
