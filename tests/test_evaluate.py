@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from embedkit.datasets import dataset_path
+from conftest import SHARED_DATA
+from embedkit.datasets import dataset_path, locate
 from embedkit.evaluate import evaluate_analogy, evaluate_similarity, guess_kind
 from embedkit.vectors import Embeddings
 
@@ -97,3 +98,22 @@ def test_analogy_matches_gensim(structured_vectors, restrict, method):
 def test_guess_kind():
     assert guess_kind(dataset_path("google-analogy")[1]) == "analogy"
     assert guess_kind(dataset_path("simlex999")[1]) == "similarity"
+
+
+@pytest.mark.parametrize("name", ["men", "rw", "mturk-771", "simverb-3500", "ws353-rel"])
+def test_shared_similarity_sets_match_gensim(tmp_path, name):
+    """The sets read from the shared data directory score as gensim scores them."""
+    path = locate(name, SHARED_DATA)
+    if path is None:
+        pytest.skip(f"{name} not found under {SHARED_DATA}")
+    rng = np.random.default_rng(7)
+    words = list(dict.fromkeys(w for line in path.read_text().splitlines() for w in line.lower().split("\t")[:2]))
+    words = [w for w in words if rng.random() > 0.05]
+    vectors_path = tmp_path / "v.bin"
+    Embeddings(words, rng.normal(size=(len(words), 20)).astype(np.float32)).save(vectors_path)
+    ours = evaluate_similarity(Embeddings.load(vectors_path), path, name)
+    kv = gensim_kv.KeyedVectors.load_word2vec_format(str(vectors_path), binary=True)
+    pearson, spearman, oov_ratio = kv.evaluate_word_pairs(str(path))
+    assert ours.spearman == pytest.approx(spearman.statistic, abs=1e-9)
+    assert ours.pearson == pytest.approx(pearson.statistic, abs=1e-6)
+    assert 100 * ours.oov_pairs / (ours.pairs + ours.oov_pairs) == pytest.approx(oov_ratio)
