@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import gzip
-import resource
 import shutil
 import sys
 from pathlib import Path
 
+from embedkit.memory import peak_rss_mib as peak_rss_mb  # noqa: F401 (re-exported for the scripts)
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "corpora" / "enwiki-100m.txt.gz"
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set size in MB.
-
-    Linux's VmHWM belongs to the process image, so unlike ``getrusage``'s ru_maxrss (kept across
-    fork and exec) it does not inherit the parent benchmark process's footprint.
-    """
-    try:
-        with open("/proc/self/status") as fh:
-            return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def evaluate(vectors: str) -> dict:

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import __version__
 from .config import (
+    DEFAULT_MEMORY_GIB,
     IDF_MODES,
     LOSSES,
     VECTORS_OUT,
@@ -293,12 +294,8 @@ def cooccur(**params) -> None:
         raise EmbedkitError(f"cannot write {params['output']}: its directory does not exist")
     log = (lambda message: None) if params["quiet"] else _stderr
     prepared = _prepare(params, log)
-    options = CooccurrenceOptions(
-        params["window"],
-        True if params["symmetric"] is None else params["symmetric"],
-        True if params["distance_weighting"] is None else params["distance_weighting"],
-    )
-    memory = 4.0 if params["memory"] is None else params["memory"]
+    options = config_from_options(CooccurrenceOptions, params)
+    memory = DEFAULT_MEMORY_GIB if params["memory"] is None else params["memory"]
     matrix = cooccurrences_for(prepared, options, memory, use_cache=not params["no_cache"],
                                progress=not params["quiet"], log=log)
     matrix.save_npz(params["output"], prepared.vocab.words)

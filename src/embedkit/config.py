@@ -18,6 +18,8 @@ from .errors import ConfigError
 ARCHITECTURES = ("skipgram", "cbow")
 LOSSES = ("ns", "hs")
 VECTORS_OUT = ("input", "sum", "concat")
+#: Default memory budget of co-occurrence counting and GloVe's cells, GiB (cooccur.c's ``-memory``).
+DEFAULT_MEMORY_GIB = 4.0
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,7 @@ class GloveConfig:
     vectors_out: str = "sum"
     threads: int = 0
     seed: int = 1
-    memory: float = 4.0
+    memory: float = DEFAULT_MEMORY_GIB
 
     def __post_init__(self) -> None:
         _require(self.dim >= 1, "dim must be at least 1")
@@ -237,7 +239,7 @@ class PPMIConfig:
     neg: int = 1
     eig: float = 0.5
     vectors_out: str = "input"
-    memory: float = 4.0
+    memory: float = DEFAULT_MEMORY_GIB
     seed: int = 1
 
     def __post_init__(self) -> None:

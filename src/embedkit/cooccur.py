@@ -38,6 +38,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import _cooccur_kernels as kernels
+from .config import DEFAULT_MEMORY_GIB
 from .encode import EncodedCorpus, PreparedCorpus, raw_to_npy
 from .errors import ConfigError, CorpusError
 from .io import atomic_writer
@@ -137,8 +138,7 @@ class Cooccurrences:
         """Open a matrix written by :meth:`save` or :func:`count_cooccurrences` (memory mapped)."""
         directory = Path(directory)
         meta = json.loads((directory / "meta.json").read_text())
-        arrays = [np.load(directory / f"{name}.npy", mmap_mode="r") for name in _ARRAYS]
-        return cls(*arrays, meta["n_words"], CooccurrenceOptions(**meta["options"]))
+        return cls(*CellSink.read(directory), meta["n_words"], CooccurrenceOptions(**meta["options"]))
 
     def save_npz(self, path: str | os.PathLike, words: list[str]) -> None:
         """Write the full matrix as a SciPy COO ``.npz`` (``scipy.sparse.load_npz`` reads it),
@@ -225,11 +225,13 @@ class _Runs:
             yield kernels.collapse_sorted(keys[order], sums[order], np.uint64(0), True)
 
 
-class _Sink:
-    """Appends (rows, cols, values) blocks to raw files, then turns them into ``.npy`` files."""
+class CellSink:
+    """Appends (rows, cols, values) blocks to raw files in ``directory``, then turns them into
+    ``rows.npy`` (int32), ``cols.npy`` (int32) and ``values.npy`` (float32) on :meth:`close`."""
 
     def __init__(self, directory: Path):
         self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
         self.files = {name: open(directory / f"{name}.raw", "wb") for name in _ARRAYS}
         self.count = 0
 
@@ -243,13 +245,18 @@ class _Sink:
             fh.close()
             raw_to_npy(self.directory / f"{name}.raw", self.directory / f"{name}.npy", np.dtype(_DTYPES[name]), self.count)
 
+    @staticmethod
+    def read(directory: Path, mmap_mode: str | None = "r") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The (rows, cols, values) arrays a closed sink wrote, memory mapped by default."""
+        return tuple(np.load(directory / f"{name}.npy", mmap_mode=mmap_mode) for name in _ARRAYS)
+
 
 def count_cooccurrences(
     encoded: EncodedCorpus,
     n_words: int,
     options: CooccurrenceOptions | None = None,
     output_dir: str | os.PathLike | None = None,
-    memory: float = 4.0,
+    memory: float = DEFAULT_MEMORY_GIB,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> Cooccurrences:
@@ -316,7 +323,7 @@ def count_cooccurrences(
             runs.add(*_collapse_events(events[:n_events], weighted))
         n_runs, n_spilled = len(runs.runs), runs.spilled
         del events
-        sink = _Sink(out)
+        sink = CellSink(out)
         _write_dense(dense, sink, plan.merge_cells)
         del dense
         for keys, sums in runs.merged_ranges(plan.merge_cells):
@@ -340,7 +347,7 @@ def _collapse_events(events: np.ndarray, weighted: bool) -> tuple[np.ndarray, np
     return kernels.collapse_sorted(events, np.empty(0, np.float64), np.uint64(kernels.DISTANCE_BITS), weighted)
 
 
-def _write_dense(dense: np.ndarray, sink: _Sink, max_cells: int) -> None:
+def _write_dense(dense: np.ndarray, sink: CellSink, max_cells: int) -> None:
     """Append the nonzero cells of the dense rows, row blocks of at most ``max_cells`` cells."""
     if dense.shape[0] == 0:
         return
@@ -354,7 +361,7 @@ def _write_dense(dense: np.ndarray, sink: _Sink, max_cells: int) -> None:
 def cooccurrences_for(
     prepared: PreparedCorpus,
     options: CooccurrenceOptions,
-    memory: float = 4.0,
+    memory: float = DEFAULT_MEMORY_GIB,
     use_cache: bool = True,
     progress: bool = True,
     log: Callable[[str], None] | None = None,

@@ -9,9 +9,6 @@ the classic LSA embedding and ``p = 0.5`` or 0 often better for word similarity.
 
 from __future__ import annotations
 
-import os
-import resource
-
 import numpy as np
 
 from .errors import ConfigError
@@ -56,15 +53,3 @@ def truncated_svd(matrix, k: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray
 def weighted(factor: np.ndarray, singular_values: np.ndarray, power: float) -> np.ndarray:
     """``factor * S**power`` column-wise, float32 (rows, k): eigenvalue weighting with exponent ``power``."""
     return (factor * (singular_values ** power).astype(np.float32)).astype(np.float32)
-
-
-def peak_rss_mib() -> float:
-    """This process's peak resident memory so far, MiB (VmHWM on Linux, else ru_maxrss)."""
-    try:
-        with open(f"/proc/{os.getpid()}/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -20,7 +20,8 @@ from ..cooccur import CooccurrenceOptions, cooccurrences_for
 from ..datasets import stopwords as load_stopwords
 from ..encode import EncodedCorpus, PreparedCorpus
 from ..errors import CorpusError, TrainingError
-from ..svd import peak_rss_mib, truncated_svd, weighted
+from ..memory import peak_rss_mib
+from ..svd import truncated_svd, weighted
 from ..vectors import Embeddings
 from .word2vec import output_vectors
 

@@ -14,6 +14,7 @@ training memory-maps, so only the parameters must fit.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,8 +26,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..config import GloveConfig
-from ..cooccur import CooccurrenceOptions, Cooccurrences, cooccurrences_for
-from ..encode import PreparedCorpus, raw_to_npy
+from ..cooccur import CellSink, CooccurrenceOptions, Cooccurrences, cooccurrences_for
+from ..encode import PreparedCorpus
 from ..errors import ConfigError, TrainingError
 from ..vectors import Embeddings
 from ._glove_kernels import shuffle_cells, train_blocks
@@ -166,33 +167,24 @@ def shuffle_on_disk(cooc: Cooccurrences, directory: Path, budget: int, seed: int
     if n_buckets > _MAX_BUCKETS:
         raise ConfigError(f"--memory is too small to shuffle {n:,} cells in at most {_MAX_BUCKETS} files; raise it")
     rng = np.random.default_rng(seed)
-    names = ("rows", "cols", "values")
-    buckets = [{name: open(directory / f"bucket{b}-{name}.raw", "wb") for name in names} for b in range(n_buckets)]
+    buckets = [CellSink(directory / f"bucket{b}") for b in range(n_buckets)]
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
         target = rng.integers(n_buckets, size=stop - start)
         order = np.argsort(target, kind="stable")
         bounds = np.searchsorted(target[order], np.arange(n_buckets + 1))
-        for name, source in zip(names, (cooc.rows, cooc.cols, cooc.values)):
-            picked = np.asarray(source[start:stop])[order]
-            for b in range(n_buckets):
-                buckets[b][name].write(picked[bounds[b]:bounds[b + 1]].tobytes())
-    for files in buckets:
-        for fh in files.values():
-            fh.close()
-    outputs = {name: open(directory / f"{name}.raw", "wb") for name in names}
-    for b in range(n_buckets):
-        parts = [np.fromfile(directory / f"bucket{b}-{name}.raw", dtype=dtype)
-                 for name, dtype in zip(names, (np.int32, np.int32, np.float32))]
-        shuffle_cells(*parts, seed + 1 + b)
-        for name, part in zip(names, parts):
-            outputs[name].write(part.tobytes())
-            (directory / f"bucket{b}-{name}.raw").unlink()
-    for fh in outputs.values():
-        fh.close()
-    for name, dtype in zip(names, (np.int32, np.int32, np.float32)):
-        raw_to_npy(directory / f"{name}.raw", directory / f"{name}.npy", np.dtype(dtype), n)
-    return tuple(np.asarray(np.load(directory / f"{name}.npy", mmap_mode="r")) for name in names)
+        picked = [np.asarray(a[start:stop])[order] for a in (cooc.rows, cooc.cols, cooc.values)]
+        for b, sink in enumerate(buckets):
+            sink.write(*(a[bounds[b]:bounds[b + 1]] for a in picked))
+    output = CellSink(directory / "shuffled")
+    for b, sink in enumerate(buckets):
+        sink.close()
+        cells = CellSink.read(sink.directory, mmap_mode=None)
+        shuffle_cells(*cells, seed + 1 + b)
+        output.write(*cells)
+        shutil.rmtree(sink.directory)
+    output.close()
+    return tuple(np.asarray(a) for a in CellSink.read(output.directory))
 
 
 def _train(cells, cooc: Cooccurrences, words: list[str], config: GloveConfig, progress, log):
