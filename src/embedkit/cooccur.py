@@ -41,7 +41,7 @@ from . import _cooccur_kernels as kernels
 from .config import DEFAULT_MEMORY_GIB
 from .encode import EncodedCorpus, PreparedCorpus, raw_to_npy
 from .errors import ConfigError, CorpusError
-from .io import atomic_writer
+from .files import atomic_writer
 
 _GIB = 1 << 30
 #: Smallest ``memory`` accepted, in GiB (tests use it to force spilling).

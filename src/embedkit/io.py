@@ -23,64 +23,18 @@ leaves a partial file behind.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from .errors import EmbedkitError, VectorsFormatError
+from .errors import VectorsFormatError
+from .files import atomic_writer
 
 FORMATS = ("auto", "word2vec-text", "word2vec-binary", "glove-text", "native")
 #: Suffix of the word list beside a native ``.npy`` matrix.
 NATIVE_WORDS_SUFFIX = ".words"
 _FLOAT32_LE = np.dtype("<f4")
-
-
-@contextlib.contextmanager
-def atomic_writer(path: str | os.PathLike, mode: str = "wb"):
-    """Open a temporary file beside ``path``; rename it to ``path`` when the block succeeds.
-
-    Parameters
-    ----------
-    path : str or PathLike
-        Final destination. Its directory must exist.
-    mode : {"wb", "w"}
-        Binary or text (UTF-8, ``\\n`` newlines) mode.
-
-    On any exception the temporary file is removed and ``path`` is left untouched. The file gets
-    the permissions a plain ``open`` would give it (0666 minus the umask), not mkstemp's 0600.
-
-    Raises
-    ------
-    EmbedkitError
-        If the directory does not exist or is not writable.
-    """
-    path = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise EmbedkitError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        os.fchmod(fd, 0o666 & ~_current_umask())
-        if "b" in mode:
-            fh = os.fdopen(fd, mode)
-        else:
-            fh = os.fdopen(fd, mode, encoding="utf-8", newline="\n")
-        with fh:
-            yield fh
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def format_for_path(path: str | os.PathLike) -> str:

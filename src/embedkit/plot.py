@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import EmbedkitError
-from .io import atomic_writer
+from .files import atomic_writer
 from .vectors import Embeddings
 
 PROJECTIONS = ("pca", "tsne")

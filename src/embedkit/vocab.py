@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CorpusError
-from .io import atomic_writer
+from .files import atomic_writer
 
 
 @dataclass(frozen=True)

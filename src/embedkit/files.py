@@ -1,0 +1,218 @@
+"""Writing files and directories safely: atomic publication, output checks, free space.
+
+The rules every writer in embedkit follows:
+
+* a file is written under a temporary name beside its target, flushed to disk (``fsync``) and
+  renamed over the target only when complete (:func:`atomic_writer`), so a failure, a full
+  disk or a signal never leaves a partial file where the target was;
+* a directory (a cache entry, a model) is built in a temporary directory beside its target and
+  renamed into place as a whole (:func:`atomic_directory`), so a reader sees all of it or
+  nothing;
+* an output path is checked before any work starts (:func:`check_output_path`): its directory
+  exists and is writable, it is not a directory, not a device or FIFO, and not one of the inputs;
+* file-system failures become :class:`~embedkit.errors.StorageError` naming the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from .errors import StorageError, storage_error
+
+TEMP_SUFFIX = ".tmp"
+
+
+def current_umask() -> int:
+    """The process's umask (read without changing it for longer than one call)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike, mode: str = "wb") -> Iterator:
+    """Open a temporary file beside ``path``; fsync and rename it to ``path`` when the block succeeds.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        Final destination. Its directory must exist.
+    mode : {"wb", "w"}
+        Binary or text (UTF-8, ``\\n`` newlines) mode.
+
+    On any exception (``Interrupted`` by a signal included) the temporary file is removed and
+    ``path`` is left untouched. The file gets the permissions a plain ``open`` would give it
+    (0666 minus the umask), not mkstemp's 0600.
+
+    Raises
+    ------
+    StorageError
+        If the directory does not exist or is not writable, or a write fails (e.g. ENOSPC).
+    """
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    except OSError as exc:
+        raise storage_error(exc, "write", path) from None
+    try:
+        try:
+            os.fchmod(fd, 0o666 & ~current_umask())
+            fh = os.fdopen(fd, mode) if "b" in mode else os.fdopen(fd, mode, encoding="utf-8", newline="\n")
+            with fh:
+                yield fh
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise storage_error(exc, "write", path) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_directory(target: str | os.PathLike, replace: bool = False, mode: int | None = None) -> Iterator[Path]:
+    """Build a directory under a temporary name beside ``target``; rename it into place on success.
+
+    Parameters
+    ----------
+    target : str or PathLike
+        The directory to publish. Its parent is created if missing.
+    replace : bool
+        If ``target`` already exists: False (default) keeps it and discards the new one (the
+        first of two concurrent builders wins; both are correct); True replaces it (the old one
+        is moved aside first, then removed).
+    mode : int, optional
+        Permission bits of the published directory (default 0777 minus the umask).
+
+    Yields
+    ------
+    Path
+        The work directory to fill. On any exception it is removed and ``target`` untouched.
+
+    Raises
+    ------
+    StorageError
+        If the parent cannot be created or written.
+    """
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent))
+        os.chmod(work, (0o777 & ~current_umask()) if mode is None else mode)
+    except OSError as exc:
+        raise storage_error(exc, "create", target.parent) from None
+    try:
+        yield work
+        _publish(work, target, replace)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _publish(work: Path, target: Path, replace: bool) -> None:
+    try:
+        os.rename(work, target)
+        return
+    except OSError as exc:
+        if not target.exists():
+            raise storage_error(exc, "create", target) from None
+    if not replace:
+        return  # another process published the same entry first
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", suffix=TEMP_SUFFIX, dir=target.parent))
+    try:
+        os.rename(target, old / "entry")
+        os.rename(work, target)
+    except OSError as exc:
+        raise storage_error(exc, "replace", target) from None
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def check_output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (), what: str = "output") -> Path:
+    """Refuse an output path that cannot or must not be written, before any work starts.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        The file to be written (it may exist: it will be replaced atomically).
+    inputs : iterable of paths
+        Files the run reads; writing over one of them is refused.
+    what : str
+        How the message names the path (``"output"``, ``"--save-vocab"``).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    StorageError
+        If ``path`` is a directory, exists and is not a regular file (device, FIFO, socket), is
+        one of ``inputs``, or its directory is missing or not writable.
+    """
+    path = Path(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise storage_error(exc, f"write {what}", path) from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise StorageError(f"cannot write {what} {path}: it is a directory; give a file name")
+        if not stat.S_ISREG(st.st_mode):
+            raise StorageError(f"cannot write {what} {path}: it exists and is not a regular file")
+        for source in inputs:
+            with contextlib.suppress(OSError):
+                if os.path.samefile(source, path):
+                    raise StorageError(f"cannot write {what} {path}: it is an input of this run")
+    parent = path.parent
+    if not parent.is_dir():
+        raise StorageError(f"cannot write {what} {path}: directory {parent} does not exist")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise storage_error(exc, f"write {what}", path) from None
+    return path
+
+
+def free_bytes(directory: str | os.PathLike) -> int:
+    """Bytes available to this user on the file system holding ``directory``."""
+    st = os.statvfs(directory)
+    return st.f_bavail * st.f_frsize
+
+
+def check_free_space(path: str | os.PathLike, needed: int, what: str = "output") -> None:
+    """Refuse to start work whose output of about ``needed`` bytes cannot fit beside ``path``.
+
+    Raises
+    ------
+    StorageError
+        If the file system of ``path``'s directory has fewer than ``needed`` bytes free.
+    """
+    directory = Path(path).parent
+    try:
+        available = free_bytes(directory)
+    except OSError:
+        return  # unknown: the write itself will tell
+    if available < needed:
+        raise StorageError(
+            f"cannot write {what} {path}: it needs about {_size(needed)} and {directory} has "
+            f"{_size(available)} free; free some space or write elsewhere"
+        )
+
+
+def _size(nbytes: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f} {unit}"
+    return f"{nbytes} bytes"

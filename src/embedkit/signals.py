@@ -1,0 +1,60 @@
+"""Signals end a run the way Ctrl-C does: cleanly, with one line, exit code 128 + signal.
+
+:func:`handle_signals` turns SIGINT, SIGTERM and SIGHUP (what ``timeout``, ``docker stop`` and
+batch schedulers send) into :class:`~embedkit.errors.Interrupted`, raised in the main thread at
+the next Python bytecode — between kernel calls, never inside one. The exception unwinds through
+every ``finally`` block, so temporary files, cache work directories and spill directories are
+removed on the way out. :func:`stage` names what is running, for the closing line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from collections.abc import Iterator
+
+from .errors import Interrupted
+
+HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+_stages: list[str] = []
+
+
+def _raise(signum: int, frame) -> None:
+    # A second signal while unwinding must not interrupt the cleanup itself.
+    for sig in HANDLED:
+        signal.signal(sig, signal.SIG_IGN)
+    exc = Interrupted(signum)
+    exc.stage = current_stage()
+    raise exc
+
+
+@contextlib.contextmanager
+def handle_signals() -> Iterator[None]:
+    """Install the handlers for the duration of the block (main thread only), then restore them."""
+    previous = {sig: signal.signal(sig, _raise) for sig in HANDLED}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Mark ``name`` (e.g. ``"encoding the corpus"``) as running, for :func:`current_stage`."""
+    _stages.append(name)
+    try:
+        yield
+    finally:
+        _stages.pop()
+
+
+def current_stage() -> str | None:
+    """The innermost running stage, or None."""
+    return _stages[-1] if _stages else None
+
+
+def interrupted_message(exc: Interrupted) -> str:
+    """The one line printed for an interrupted run."""
+    where = getattr(exc, "stage", None)
+    return f"interrupted by {exc.name}{f' while {where}' if where else ''}; no output was written"
