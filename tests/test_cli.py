@@ -78,7 +78,7 @@ def test_train_glove_and_options_that_do_not_apply(tmp_path, small_corpus):
     result = run("train", "--model", "glove", small_corpus, "--negative", "3", *FAST)
     assert result.exit_code == 2 and "--negative does not apply to --model glove" in result.output
     result = run("train", "--model", "glove", small_corpus, "--window", "300", "-o", tmp_path / "bad.bin", *FAST)
-    assert result.exit_code == 1 and "window must be in 1..255" in result.output
+    assert result.exit_code == 1 and "window must be in [1, 255]" in result.output
     assert not (tmp_path / "bad.bin").exists()
 
 
@@ -102,7 +102,7 @@ def test_count_models_on_lines_of_single_words_fail_clearly(tmp_path, model):
     corpus = tmp_path / "single.txt"
     corpus.write_text("alpha\nbeta\nalpha\nbeta\ngamma\n", encoding="utf-8")
     result = run("train", "--model", model, corpus, "--min-count", "1", "--dim", "2", "-o", tmp_path / "v.bin", "-q")
-    assert result.exit_code == 1 and "no co-occurrences: no line has two in-vocabulary words" in result.output
+    assert result.exit_code == 1 and "no line has two in-vocabulary words" in result.output
     assert not (tmp_path / "v.bin").exists()
 
 
@@ -126,7 +126,7 @@ def test_train_count_models_and_their_options(tmp_path, small_corpus):
     result = run("train", "--model", "lsa", small_corpus, "--epochs", "3", "-o", tmp_path / "x.bin")
     assert result.exit_code == 2 and "--epochs does not apply to --model lsa" in result.output
     result = run("train", "--model", "ppmi", small_corpus, "--dim", "500", "-o", tmp_path / "big.bin", "-q")
-    assert result.exit_code == 1 and "dim must be between 1 and 189" in result.output
+    assert result.exit_code == 1 and "dim must be at most 189" in result.output
     assert not (tmp_path / "big.bin").exists()
     result = run("train", "--model", "lsa", small_corpus, "--stopwords", tmp_path / "none.txt", "-q")
     assert result.exit_code == 1 and "cannot read stopword list" in result.output
@@ -209,7 +209,7 @@ def test_config_file_fills_options_and_flags_win(tmp_path, small_corpus):
         (lambda p: p.write_text(""), [], "the corpus is empty"),
         (lambda p: p.write_bytes(bytes(range(256)) * 64), [], "looks like a binary file"),
         (lambda p: p.write_text("a b c a b\n"), ["--min-count", "5"], "no word occurs at least min_count=5"),
-        (lambda p: p.write_text("a b c\n" * 50), ["--dim", "0"], "dim must be at least 1"),
+        (lambda p: p.write_text("a b c\n" * 50), ["--dim", "0"], "dim must be in [1, 1,000,000], got 0"),
         (lambda p: p.write_text("a b c d\n" * 500), ["--alpha", "1e12"], "diverged"),
     ],
 )
@@ -235,7 +235,7 @@ def test_reading_changes_are_reported(tmp_path):
 
 def test_output_in_a_missing_directory_fails_before_training(tmp_path, small_corpus):
     result = run("train", small_corpus, "-o", tmp_path / "no" / "such" / "v.bin", *FAST)
-    assert result.exit_code == 1 and "directory does not exist" in result.output
+    assert result.exit_code == 1 and "does not exist" in result.output
 
 
 @pytest.mark.parametrize(

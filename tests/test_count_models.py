@@ -76,7 +76,7 @@ def test_truncated_svd_matches_numpy_up_to_sign():
     np.testing.assert_allclose(U, U_ref[:, :8] * signs, atol=1e-5)
     np.testing.assert_allclose(Vt, Vt_ref[:8] * signs[:, None], atol=1e-5)
     assert np.all(U[np.abs(U).argmax(axis=0), np.arange(8)] > 0)  # sign convention
-    with pytest.raises(ConfigError, match="dim must be between 1 and 39"):
+    with pytest.raises(ConfigError, match="dim must be at most 39"):
         truncated_svd(sparse.csr_matrix(dense), 40)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import warnings
 from dataclasses import fields
 from pathlib import Path
 
@@ -28,14 +29,18 @@ from .config import (
     LSAConfig,
     PPMIConfig,
     Word2VecConfig,
+    applicable_fields,
+    check_memory_gib,
     config_from_options,
     load_toml,
 )
 from .corpus import ENCODING_ERRORS, TOKENIZERS, Corpus, CorpusOptions, CorpusStats
 from .datasets import DATA_ENV, DATASETS, dataset_path, locate
 from .encode import prepare_corpus
-from .errors import ConfigError, EmbedkitError
+from .errors import ConfigError, EmbedkitError, Interrupted, describe_os_error
+from .files import check_free_space, check_output_path
 from .io import FORMATS, format_for_path
+from .signals import handle_signals, interrupted_message, stage
 from .vectors import ANALOGY_METHODS, Embeddings
 from .vocab import VocabOptions, Vocabulary
 
@@ -47,7 +52,7 @@ COUNT_MODELS = {"glove": GloveConfig, "ppmi": PPMIConfig, "lsa": LSAConfig}
 MODELS = (*WORD2VEC_MODELS, *COUNT_MODELS)
 #: ``train`` options that are model hyper-parameters (None when not given).
 HYPER_PARAMETERS = (
-    "dim", "window", "negative", "ns_exponent", "sample", "alpha", "min_alpha", "cbow_mean", "vectors_out",
+    "loss", "dim", "window", "negative", "ns_exponent", "sample", "alpha", "min_alpha", "cbow_mean", "vectors_out",
     "epochs", "threads", "seed", "x_max", "weight_exponent", "grad_clip", "memory", "symmetric",
     "distance_weighting", "cds", "neg", "eig", "doc_window", "stopwords", "sublinear_tf", "idf",
 )
@@ -55,15 +60,31 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
 
 
 class EmbedkitGroup(click.Group):
-    """Turns library errors into one-line messages unless ``--debug`` is given."""
+    """The error boundary: library errors become one-line messages unless ``--debug`` is given.
+
+    :class:`EmbedkitError` prints its message; an ``OSError`` that escaped translation prints the
+    file and the reason; ``MemoryError`` says what to lower. numpy/scipy ``RuntimeWarning`` s are
+    silenced here as a last resort (the code avoids them at the source).
+    """
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
-        except EmbedkitError as exc:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return super().invoke(ctx)
+        except (EmbedkitError, OSError, MemoryError) as exc:
             if ctx.meta.get("embedkit.debug"):
                 raise
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(_error_message(exc)) from None
+
+
+def _error_message(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{describe_os_error(exc)}"
+    if isinstance(exc, MemoryError):
+        return "out of memory; lower --dim, the vocabulary (--min-count, --max-vocab) or --memory"
+    return str(exc)
 
 
 @click.group(cls=EmbedkitGroup, context_settings=CONTEXT_SETTINGS)
@@ -76,8 +97,13 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(prog_name="embedkit")
+    """Console-script entry point: SIGINT, SIGTERM and SIGHUP end the run cleanly, exit 128 + signal."""
+    with handle_signals():
+        try:
+            cli(prog_name="embedkit")
+        except Interrupted as exc:
+            click.echo(f"Error: {interrupted_message(exc)}", err=True)
+            sys.exit(exc.exit_code)
 
 
 # ----------------------------------------------------------------------------- config files
@@ -91,11 +117,31 @@ def _load_config(ctx: click.Context, param: click.Parameter, value: str | None) 
         table = load_toml(value)
     except ConfigError as exc:
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
-    known = {p.name for p in ctx.command.params if p.name not in ("config", "corpus")}
-    unknown = sorted(set(table) - known)
+    params = {p.name: p for p in ctx.command.params if p.name not in ("config", "corpus")}
+    unknown = sorted(set(table) - set(params))
     if unknown:
         raise click.BadParameter(f"{value}: unknown key(s): {', '.join(unknown)}", ctx=ctx, param=param)
+    for key, item in table.items():
+        problem = _toml_type_problem(params[key], item)
+        if problem:
+            raise click.BadParameter(f"{value}: {key} = {item!r}: {problem}", ctx=ctx, param=param)
     ctx.default_map = {**(ctx.default_map or {}), **table}
+
+
+def _toml_type_problem(param: click.Parameter, value) -> str | None:
+    """Why a TOML value cannot stand for ``param`` (click would coerce ``true`` or ``20.7`` to an int)."""
+    kind = param.type
+    if isinstance(param, click.Option) and (param.is_flag or param.is_bool_flag):
+        return None if isinstance(value, bool) else "expected true or false"
+    if isinstance(value, bool) or isinstance(value, (list, dict)):
+        return f"expected {kind.name}"
+    if isinstance(kind, click.types.IntParamType) and not isinstance(value, int):
+        return "expected an integer"
+    if isinstance(kind, click.types.FloatParamType) and not isinstance(value, (int, float)):
+        return "expected a number"
+    if isinstance(kind, (click.Choice, click.Path, click.types.StringParamType)) and not isinstance(value, str):
+        return "expected a string"
+    return None
 
 
 def vectors_option(command):
@@ -171,8 +217,8 @@ def cooccurrence_options(command):
 @click.option("--config", type=click.Path(dir_okay=False), is_eager=True, expose_value=False,
               callback=_load_config, help="TOML file of option values (flags override it).")
 @click.option("--model", type=click.Choice(MODELS), default="sgns", help="Model family.")
-@click.option("--loss", type=click.Choice(LOSSES), default="ns",
-              help="Negative sampling or hierarchical softmax (word2vec models).")
+@click.option("--loss", type=click.Choice(LOSSES), default=None,
+              help="Negative sampling or hierarchical softmax (word2vec models) [ns].")
 @corpus_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default=DEFAULT_VECTORS,
               help="Vectors file; .txt/.vec -> word2vec text, otherwise binary.")
@@ -217,52 +263,70 @@ def train(**params) -> None:
                embedkit train --model ppmi --window 5 --eig 0.5 corpus.txt
     """
     config = _model_config(params)
-    for target in filter(None, (params["output"], params["save_vocab"])):
-        if not Path(target).resolve().parent.is_dir():
-            raise EmbedkitError(f"cannot write {target}: its directory does not exist")
     log = (lambda message: None) if params["quiet"] else _stderr
-    prepared = _prepare(params, log)
-    if params["save_vocab"]:
-        prepared.vocab.save(params["save_vocab"])
+    with stage("checking the inputs"):
+        corpus_files = Corpus(params["corpus"]).files
+        for target, what in ((params["output"], "output"), (params["save_vocab"], "--save-vocab")):
+            if target:
+                check_output_path(target, corpus_files, what)
+    with stage("reading the corpus"):
+        prepared = _prepare(params, log)
+    check_free_space(params["output"], _output_bytes(prepared.vocab, config))
     # Trainers are imported here: numba (~150 MB resident) loads only after the corpus pass,
     # and not at all for the query commands.
     use_cache, progress = not params["no_cache"], not params["quiet"]
-    if isinstance(config, GloveConfig):
-        from .models.glove import train_glove
+    with stage(f"training {config.name}"):
+        if isinstance(config, GloveConfig):
+            from .models.glove import train_glove
 
-        embeddings, report = train_glove(prepared, config, use_cache=use_cache, progress=progress, log=log)
-        summary = report.summary(embeddings)
-    elif isinstance(config, PPMIConfig):
-        from .models.count import train_ppmi
+            embeddings, report = train_glove(prepared, config, use_cache=use_cache, progress=progress, log=log)
+            summary = report.summary(embeddings)
+        elif isinstance(config, PPMIConfig):
+            from .models.count import train_ppmi
 
-        embeddings, report = train_ppmi(prepared, config, use_cache=use_cache, progress=progress, log=log)
-        summary = report.summary(embeddings)
-    elif isinstance(config, LSAConfig):
-        from .models.count import train_lsa
+            embeddings, report = train_ppmi(prepared, config, use_cache=use_cache, progress=progress, log=log)
+            summary = report.summary(embeddings)
+        elif isinstance(config, LSAConfig):
+            from .models.count import train_lsa
 
-        embeddings, report = train_lsa(prepared, config, log=log)
-        summary = report.summary(embeddings)
-    else:
-        from .models.word2vec import train_word2vec
+            embeddings, report = train_lsa(prepared, config, log=log)
+            summary = report.summary(embeddings)
+        else:
+            from .models.word2vec import train_word2vec
 
-        embeddings, report = train_word2vec(prepared, config, progress=not params["quiet"], log=log)
-        summary = report.summary(config.name, embeddings)
-    embeddings.save(params["output"])
+            embeddings, report = train_word2vec(prepared, config, progress=progress, log=log)
+            summary = report.summary(config.name, embeddings)
+    with stage(f"writing {params['output']}"):
+        embeddings.save(params["output"])
+        if params["save_vocab"]:
+            prepared.vocab.save(params["save_vocab"])
     click.echo(f"{summary}; wrote {params['output']}")
+
+
+def _output_bytes(vocab: Vocabulary, config) -> int:
+    """About how many bytes the vectors file will take (binary size; text is about 3x)."""
+    dim = config.dim * (2 if getattr(config, "vectors_out", "input") == "concat" else 1)
+    word_bytes = sum(len(w.encode("utf-8")) for w in vocab.words[:10_000]) / max(1, min(len(vocab), 10_000))
+    return int(len(vocab) * (4 * dim + word_bytes + 2))
 
 
 def _model_config(params: dict):
     """The typed config of ``--model``; a hyper-parameter the model does not have is a usage error."""
     model = params["model"]
     if model in COUNT_MODELS:
-        cls, options = COUNT_MODELS[model], params
+        cls, options, selectors = COUNT_MODELS[model], params, {}
     else:
-        cls, options = Word2VecConfig, {**params, "architecture": WORD2VEC_MODELS[model]}
-    known = {f.name for f in fields(cls)}
+        architecture = WORD2VEC_MODELS[model]
+        cls, options = Word2VecConfig, {**params, "architecture": architecture}
+        selectors = {"architecture": architecture, "loss": params["loss"] or "ns"}
+    known = applicable_fields(cls, **selectors)
     foreign = [name for name in HYPER_PARAMETERS if params.get(name) is not None and name not in known]
     if foreign:
         flags = ", ".join("--" + name.replace("_", "-") for name in foreign)
-        raise click.UsageError(f"{flags} {'does' if len(foreign) == 1 else 'do'} not apply to --model {model}")
+        selected = {f.name: f.metadata for f in fields(cls)}
+        narrowed = sorted({k for name in foreign for k in selected.get(name, {})})
+        setting = " ".join([f"--model {model}", *(f"--{k} {selectors[k]}" for k in narrowed if k == "loss")])
+        raise click.UsageError(f"{flags} {'does' if len(foreign) == 1 else 'do'} not apply to {setting}")
     return config_from_options(cls, options)
 
 
@@ -290,15 +354,18 @@ def cooccur(**params) -> None:
     """Count the word-word co-occurrence matrix of CORPUS (GloVe's cooccur; cached for training)."""
     from .cooccur import CooccurrenceOptions, cooccurrences_for
 
-    if not Path(params["output"]).resolve().parent.is_dir():
-        raise EmbedkitError(f"cannot write {params['output']}: its directory does not exist")
-    log = (lambda message: None) if params["quiet"] else _stderr
-    prepared = _prepare(params, log)
+    check_output_path(params["output"], Corpus(params["corpus"]).files)
     options = config_from_options(CooccurrenceOptions, params)
     memory = DEFAULT_MEMORY_GIB if params["memory"] is None else params["memory"]
-    matrix = cooccurrences_for(prepared, options, memory, use_cache=not params["no_cache"],
-                               progress=not params["quiet"], log=log)
-    matrix.save_npz(params["output"], prepared.vocab.words)
+    check_memory_gib(memory)
+    log = (lambda message: None) if params["quiet"] else _stderr
+    with stage("reading the corpus"):
+        prepared = _prepare(params, log)
+    with stage("counting co-occurrences"):
+        matrix = cooccurrences_for(prepared, options, memory, use_cache=not params["no_cache"],
+                                   progress=not params["quiet"], log=log)
+    with stage(f"writing {params['output']}"):
+        matrix.save_npz(params["output"], prepared.vocab.words)
     click.echo(f"{matrix.nnz:,} nonzero co-occurrences of {matrix.n_words:,} words; wrote {params['output']}")
 
 
@@ -318,7 +385,9 @@ def vocab(**params) -> None:
     """Count CORPUS and write its vocabulary as 'word count' lines (word2vec.c -save-vocab)."""
     corpus_opts, vocab_opts = _corpus_and_vocab_options(params)
     corpus = Corpus(params["corpus"], corpus_opts)
-    built = Vocabulary.build(corpus, vocab_opts)
+    check_output_path(params["output"], corpus.files)
+    with stage("counting words"):
+        built = Vocabulary.build(corpus, vocab_opts)
     built.save(params["output"])
     for warning in _reading_warnings({**vars(corpus.stats), "pruned_below": built.pruned_below}):
         _stderr(f"warning: {warning}")
@@ -467,7 +536,7 @@ def analogy(a: str, b: str, c: str, topn: int, method: str, vectors_path: str) -
 @click.argument("name", required=False, type=click.Choice(["all", *DATASETS]))
 @click.option("--dataset", "dataset_file", type=click.Path(dir_okay=False), default=None,
               help="Any similarity (w1 w2 score) or analogy (': section' + a b c d) file.")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar=DATA_ENV,
+@click.option("--data-dir", type=click.Path(exists=True, file_okay=False), default=None, envvar=DATA_ENV,
               help=f"Directory with the non-shipped sets (see 'embedkit datasets'); env {DATA_ENV}.")
 @click.option("--restrict-vocab", type=click.IntRange(min=1), default=None,
               help="Use the N most frequent words [similarity 300000, analogy 30000].")
@@ -514,7 +583,7 @@ def evaluate(name, dataset_file, data_dir, restrict_vocab, method, sections, cas
         if kind == "analogy":
             payload.update(accuracy=result.accuracy, semantic_accuracy=result.semantic_accuracy,
                            syntactic_accuracy=result.syntactic_accuracy)
-        click.echo(json.dumps(payload))
+        click.echo(json.dumps(payload, allow_nan=False))
         return
     click.echo(result.summary())
     if sections and kind == "analogy":
@@ -523,16 +592,17 @@ def evaluate(name, dataset_file, data_dir, restrict_vocab, method, sections, cas
 
 def _print_table(rows: list[dict], as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(rows))
+        click.echo(json.dumps(rows, allow_nan=False))
         return
     click.echo(f"{'dataset':<16} {'metric':<18} {'score':>7} {'coverage':>13} {'OOV':>6}")
     for r in rows:
         coverage = f"{r['used']}/{r['total']}"
-        click.echo(f"{r['dataset']:<16} {r['metric']:<18} {r['score']:>7.4f} {coverage:>13} {r['oov']:>6}")
+        score = "-" if r["score"] is None else f"{r['score']:.4f}"
+        click.echo(f"{r['dataset']:<16} {r['metric']:<18} {score:>7} {coverage:>13} {r['oov']:>6}")
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None, envvar=DATA_ENV,
+@click.option("--data-dir", type=click.Path(exists=True, file_okay=False), default=None, envvar=DATA_ENV,
               help=f"Directory searched for the non-shipped sets; env {DATA_ENV}.")
 def datasets(data_dir: str | None) -> None:
     """List the evaluation sets embedkit knows, where each is, and where to get the others."""

@@ -8,9 +8,10 @@ unknown keys are an error.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from .errors import ConfigError
 
@@ -20,6 +21,16 @@ LOSSES = ("ns", "hs")
 VECTORS_OUT = ("input", "sum", "concat")
 #: Default memory budget of co-occurrence counting and GloVe's cells, GiB (cooccur.c's ``-memory``).
 DEFAULT_MEMORY_GIB = 4.0
+#: Largest vector dimension accepted (the memory check refuses most of what lies below it).
+MAX_DIM = 1_000_000
+#: Largest word2vec window (a dynamic window beyond a sentence's length changes nothing).
+MAX_WINDOW = 100_000
+#: Largest number of noise words per positive example.
+MAX_NEGATIVE = 1_000
+#: Largest number of epochs (GloVe iterations).
+MAX_EPOCHS = 100_000
+#: Largest number of worker threads.
+MAX_THREADS = 4_096
 
 
 @dataclass(frozen=True)
@@ -71,12 +82,12 @@ class Word2VecConfig:
     loss: str = "ns"
     dim: int = 100
     window: int = 5
-    negative: int = 5
-    ns_exponent: float = 0.75
+    negative: int = field(default=5, metadata={"loss": "ns"})
+    ns_exponent: float = field(default=0.75, metadata={"loss": "ns"})
     sample: float = 1e-3
     alpha: float | None = None
     min_alpha: float | None = None
-    cbow_mean: bool = True
+    cbow_mean: bool = field(default=True, metadata={"architecture": "cbow"})
     vectors_out: str = "input"
     epochs: int = 5
     threads: int = 0
@@ -84,23 +95,27 @@ class Word2VecConfig:
     chunk_words: int = 10_000
 
     def __post_init__(self) -> None:
+        check_types(self)
         _require(self.architecture in ARCHITECTURES, f"architecture must be one of {', '.join(ARCHITECTURES)}")
         _require(self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}")
         _require(self.vectors_out in VECTORS_OUT, f"vectors_out must be one of {', '.join(VECTORS_OUT)}")
         _require(self.loss == "ns" or self.vectors_out == "input",
                  f"vectors_out={self.vectors_out} needs negative sampling: hierarchical softmax has no "
                  "per-word output vectors")
-        _require(self.dim >= 1, "dim must be at least 1")
-        _require(self.window >= 1, "window must be at least 1")
-        _require(self.negative >= 1, "negative must be at least 1")
-        _require(self.sample >= 0, "sample must be >= 0")
-        _require(self.alpha is None or self.alpha > 0, "alpha must be > 0")
-        _require(self.min_alpha is None or 0 <= self.min_alpha <= self.learning_rate,
-                 "min_alpha must be in [0, alpha]")
-        _require(self.epochs >= 1, "epochs must be at least 1")
-        _require(self.threads >= 0, "threads must be >= 0 (0 = all cores)")
-        _require(0 <= self.seed < 2**63, "seed must be a non-negative 63-bit integer")
-        _require(self.chunk_words >= 100, "chunk_words must be at least 100")
+        _in_range("dim", self.dim, 1, MAX_DIM)
+        _in_range("window", self.window, 1, MAX_WINDOW)
+        _in_range("negative", self.negative, 1, MAX_NEGATIVE)
+        _in_range("ns_exponent", self.ns_exponent, -10.0, 10.0)
+        _in_range("sample", self.sample, 0.0, 1.0)
+        if self.alpha is not None:
+            _in_range("alpha", self.alpha, 0.0, 1e300, low_open=True)
+        if self.min_alpha is not None:
+            _require(0 <= self.min_alpha <= self.learning_rate,
+                     f"min_alpha must be in [0, alpha={self.learning_rate:g}], got {self.min_alpha:g}")
+        _in_range("epochs", self.epochs, 1, MAX_EPOCHS)
+        _in_range("threads", self.threads, 0, MAX_THREADS, note=" (0 = all cores)")
+        _check_seed(self.seed)
+        _in_range("chunk_words", self.chunk_words, 100, 1 << 30)
 
     @property
     def name(self) -> str:
@@ -179,17 +194,18 @@ class GloveConfig:
     memory: float = DEFAULT_MEMORY_GIB
 
     def __post_init__(self) -> None:
-        _require(self.dim >= 1, "dim must be at least 1")
-        _require(1 <= self.window <= 255, "window must be in 1..255")
-        _require(self.x_max > 0, "x_max must be > 0")
-        _require(self.weight_exponent >= 0, "weight_exponent must be >= 0")
-        _require(self.alpha > 0, "alpha must be > 0")
-        _require(self.grad_clip > 0, "grad_clip must be > 0")
-        _require(self.epochs >= 1, "epochs must be at least 1")
+        check_types(self)
+        _in_range("dim", self.dim, 1, MAX_DIM)
+        _in_range("window", self.window, 1, 255)
+        _in_range("x_max", self.x_max, 0.0, 1e300, low_open=True)
+        _in_range("weight_exponent", self.weight_exponent, 0.0, 10.0)
+        _in_range("alpha", self.alpha, 0.0, 1e300, low_open=True)
+        _in_range("grad_clip", self.grad_clip, 0.0, 1e300, low_open=True)
+        _in_range("epochs", self.epochs, 1, MAX_EPOCHS)
         _require(self.vectors_out in VECTORS_OUT, f"vectors_out must be one of {', '.join(VECTORS_OUT)}")
-        _require(self.threads >= 0, "threads must be >= 0 (0 = all cores)")
-        _require(0 <= self.seed < 2**63, "seed must be a non-negative 63-bit integer")
-        _require(self.memory > 0, "memory must be > 0 GiB")
+        _in_range("threads", self.threads, 0, MAX_THREADS, note=" (0 = all cores)")
+        _check_seed(self.seed)
+        check_memory_gib(self.memory)
 
     @property
     def name(self) -> str:
@@ -222,7 +238,7 @@ class PPMIConfig:
     neg : int
         Shift the PMI by ``log(neg)`` before clipping at 0 (default 1: plain PPMI; SPPMI for > 1).
     eig : float
-        Eigenvalue weighting p of the vectors ``U Σ^p`` (default 0.5).
+        Eigenvalue weighting p of the vectors ``U Σ^p``, in [0, 1] (default 0.5; Levy et al. compare 0, 0.5, 1).
     vectors_out : {"input", "sum", "concat"}
         ``U Σ^p`` (default), plus the context vectors ``V Σ^p`` (the paper's w + c), or both side by side.
     memory : float
@@ -243,13 +259,15 @@ class PPMIConfig:
     seed: int = 1
 
     def __post_init__(self) -> None:
-        _require(self.dim >= 1, "dim must be at least 1")
-        _require(1 <= self.window <= 255, "window must be in 1..255")
-        _require(0 < self.cds <= 1, "cds must be in (0, 1]")
-        _require(self.neg >= 1, "neg must be at least 1")
+        check_types(self)
+        _in_range("dim", self.dim, 1, MAX_DIM)
+        _in_range("window", self.window, 1, 255)
+        _in_range("cds", self.cds, 0.0, 1.0, low_open=True)
+        _in_range("neg", self.neg, 1, 1 << 62)
+        _in_range("eig", self.eig, 0.0, 1.0)
         _require(self.vectors_out in VECTORS_OUT, f"vectors_out must be one of {', '.join(VECTORS_OUT)}")
-        _require(self.memory > 0, "memory must be > 0 GiB")
-        _require(0 <= self.seed < 2**63, "seed must be a non-negative 63-bit integer")
+        check_memory_gib(self.memory)
+        _check_seed(self.seed)
 
     @property
     def name(self) -> str:
@@ -289,10 +307,12 @@ class LSAConfig:
     seed: int = 1
 
     def __post_init__(self) -> None:
-        _require(self.dim >= 1, "dim must be at least 1")
-        _require(self.doc_window >= 0, "doc_window must be >= 0 (0 = one document per line)")
+        check_types(self)
+        _in_range("dim", self.dim, 1, MAX_DIM)
+        _in_range("doc_window", self.doc_window, 0, 1 << 40, note=" (0 = one document per line)")
         _require(self.idf in IDF_MODES, f"idf must be one of {', '.join(IDF_MODES)}")
-        _require(0 <= self.seed < 2**63, "seed must be a non-negative 63-bit integer")
+        _in_range("eig", self.eig, 0.0, 1.0)
+        _check_seed(self.seed)
 
     @property
     def name(self) -> str:
@@ -302,6 +322,81 @@ class LSAConfig:
 def _require(condition: bool, message: str) -> None:
     if not condition:
         raise ConfigError(message)
+
+
+def _in_range(name: str, value, low, high, low_open: bool = False, note: str = "") -> None:
+    """``value`` within [low, high] (or (low, high] with ``low_open``), finite; else ConfigError."""
+    ok = math.isfinite(value) and (value > low if low_open else value >= low) and value <= high
+    if not ok:
+        bracket = "(" if low_open else "["
+        raise ConfigError(f"{name} must be in {bracket}{_number(low)}, {_number(high)}]{note}, got {value!r}")
+
+
+def _number(value) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
+def _check_seed(seed: int) -> None:
+    _require(0 <= seed < 2**63, f"seed must be an integer in [0, 2^63), got {seed!r}")
+
+
+#: Field annotation -> the Python types a value of that field may have (bool is not an int here).
+_FIELD_TYPES = {
+    "int": (int,), "int | None": (int, type(None)), "float": (int, float), "float | None": (int, float, type(None)),
+    "bool": (bool,), "str": (str,),
+}
+
+
+def check_types(config) -> None:
+    """Every field of a config dataclass holds a value of its annotated type.
+
+    ``True`` is not an int, ``20.7`` is not an int, a list is nothing; floats must be finite.
+
+    Raises
+    ------
+    ConfigError
+        Naming the first field of the wrong type.
+    """
+    for f in fields(config):
+        value = getattr(config, f.name)
+        allowed = _FIELD_TYPES.get(f.type, (object,))
+        if isinstance(value, bool) and bool not in allowed:
+            raise ConfigError(f"{f.name} must be {_type_name(f.type)}, got {value!r}")
+        if not isinstance(value, allowed):
+            raise ConfigError(f"{f.name} must be {_type_name(f.type)}, got {type(value).__name__} {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{f.name} must be a finite number, got {value!r}")
+
+
+def _type_name(annotation: str) -> str:
+    base = annotation.split(" |")[0]
+    return {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string"}.get(base, base)
+
+
+def check_memory_gib(memory: float, name: str = "memory") -> None:
+    """A memory budget in GiB: finite, positive, and not beyond this machine's physical memory.
+
+    Raises
+    ------
+    ConfigError
+    """
+    from .memory import total_memory_bytes
+
+    if isinstance(memory, bool) or not isinstance(memory, (int, float)) or not math.isfinite(memory) or memory <= 0:
+        raise ConfigError(f"{name} must be a positive number of GiB, got {memory!r}")
+    total = total_memory_bytes()
+    if total is not None and memory * (1 << 30) > total:
+        raise ConfigError(f"{name} {memory:g} GiB is more than this machine's {total / (1 << 30):.1f} GiB of memory")
+
+
+def applicable_fields(cls, **selectors: str) -> set[str]:
+    """Names of the fields of config class ``cls`` that apply under ``selectors``.
+
+    A field whose metadata names a selector value (``metadata={"loss": "ns"}``) applies only when
+    that selector has that value: ``negative`` only with ``loss="ns"``, ``cbow_mean`` only with
+    ``architecture="cbow"``.
+    """
+    return {f.name for f in fields(cls) if all(selectors.get(k, v) == v for k, v in f.metadata.items())}
 
 
 def config_from_options(cls, options: dict):

@@ -10,6 +10,8 @@ The rules every writer in embedkit follows:
   nothing;
 * an output path is checked before any work starts (:func:`check_output_path`): its directory
   exists and is writable, it is not a directory, not a device or FIFO, and not one of the inputs;
+* temporary names carry the writer's pid, so the next writer removes what a SIGKILLed one left
+  (:func:`sweep_stale`);
 * file-system failures become :class:`~embedkit.errors.StorageError` naming the file.
 """
 
@@ -26,6 +28,57 @@ from pathlib import Path
 from .errors import StorageError, storage_error
 
 TEMP_SUFFIX = ".tmp"
+
+
+def _temp_prefix(name: str) -> str:
+    """Prefix of the temporary siblings of ``name``; it holds the writer's pid (see :func:`sweep_stale`)."""
+    return f".{name}.{os.getpid()}."
+
+
+def sweep_stale(target: str | os.PathLike) -> int:
+    """Remove the temporary siblings of ``target`` left by writers that no longer run.
+
+    A writer killed with SIGKILL (or by a power cut) cannot clean up; its temporary file or work
+    directory carries its pid, so the next writer of the same target removes it once that pid is
+    gone. Live writers' files are never touched.
+
+    Returns
+    -------
+    int
+        Number of entries removed.
+    """
+    target = Path(target)
+    removed = 0
+    try:
+        siblings = list(target.parent.glob(f".{glob_escape(target.name)}.*{TEMP_SUFFIX}"))
+    except OSError:
+        return 0
+    for sibling in siblings:
+        pid = sibling.name[len(target.name) + 2:].split(".", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            if sibling.is_dir() and not sibling.is_symlink():
+                shutil.rmtree(sibling)
+            else:
+                sibling.unlink()
+            removed += 1
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob metacharacters escaped."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def current_umask() -> int:
@@ -56,8 +109,9 @@ def atomic_writer(path: str | os.PathLike, mode: str = "wb") -> Iterator:
         If the directory does not exist or is not writable, or a write fails (e.g. ENOSPC).
     """
     path = Path(path)
+    sweep_stale(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path.name), suffix=TEMP_SUFFIX, dir=path.parent)
     except OSError as exc:
         raise storage_error(exc, "write", path) from None
     try:
@@ -105,7 +159,8 @@ def atomic_directory(target: str | os.PathLike, replace: bool = False, mode: int
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent))
+        sweep_stale(target)
+        work = Path(tempfile.mkdtemp(prefix=_temp_prefix(target.name), suffix=TEMP_SUFFIX, dir=target.parent))
         os.chmod(work, (0o777 & ~current_umask()) if mode is None else mode)
     except OSError as exc:
         raise storage_error(exc, "create", target.parent) from None
@@ -125,7 +180,7 @@ def _publish(work: Path, target: Path, replace: bool) -> None:
             raise storage_error(exc, "create", target) from None
     if not replace:
         return  # another process published the same entry first
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", suffix=TEMP_SUFFIX, dir=target.parent))
+    old = Path(tempfile.mkdtemp(prefix=_temp_prefix(target.name), suffix=TEMP_SUFFIX, dir=target.parent))
     try:
         os.rename(target, old / "entry")
         os.rename(work, target)
@@ -177,7 +232,7 @@ def check_output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLik
     if not parent.is_dir():
         raise StorageError(f"cannot write {what} {path}: directory {parent} does not exist")
     try:
-        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=parent)
+        fd, probe = tempfile.mkstemp(prefix=_temp_prefix(path.name), suffix=TEMP_SUFFIX, dir=parent)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:

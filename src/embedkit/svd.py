@@ -40,8 +40,10 @@ def truncated_svd(matrix, k: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray
     from scipy.sparse.linalg import svds
 
     m, n = matrix.shape
+    if min(m, n) < 2:
+        raise ConfigError(f"the matrix is only {m} x {n}: too few words or contexts for an SVD; use a larger corpus")
     if not 1 <= k < min(m, n):
-        raise ConfigError(f"dim must be between 1 and {min(m, n) - 1} for a {m} x {n} matrix, got {k}")
+        raise ConfigError(f"dim must be at most {min(m, n) - 1} for a {m} x {n} matrix, got {k}; lower --dim")
     U, S, Vt = svds(matrix.astype(np.float64), k=k, solver="propack", random_state=seed)
     order = np.argsort(S)[::-1]
     U, S, Vt = U[:, order], S[order], Vt[order]

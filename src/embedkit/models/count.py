@@ -23,7 +23,12 @@ from ..errors import CorpusError, TrainingError
 from ..memory import peak_rss_mib
 from ..svd import truncated_svd, weighted
 from ..vectors import Embeddings
+from ._checks import require_context_pairs, require_memory, require_words
 from .word2vec import output_vectors
+
+#: Bytes per (row + column) per component held by the truncated SVD: float64 U and V, PROPACK's
+#: Lanczos bases and the float32 outputs.
+_SVD_BYTES_PER_ENTRY = 40
 
 
 @dataclass
@@ -58,6 +63,11 @@ class _Stages:
         if self.log:
             self.log(f"{name}: {now - self.started:.1f} s, peak RSS {self.report.stages[name][1]:.0f} MiB")
         self.started = now
+
+
+def _require_svd_memory(n_rows: int, n_cols: int, dim: int) -> None:
+    require_memory(_SVD_BYTES_PER_ENTRY * (n_rows + n_cols) * dim,
+                   f"the truncated SVD of a {n_rows:,} x {n_cols:,} matrix with {dim} components")
 
 
 # ----------------------------------------------------------------------------- PPMI
@@ -116,6 +126,9 @@ def train_ppmi(
         If no cell has a positive (shifted) PMI.
     """
     config = config or PPMIConfig()
+    require_words(prepared.vocab)
+    require_context_pairs(prepared.encoded)
+    _require_svd_memory(len(prepared.vocab), len(prepared.vocab), config.dim)
     report = CountReport("ppmi")
     stages = _Stages(report, log)
     options = CooccurrenceOptions(config.window, config.symmetric, config.distance_weighting)
@@ -198,6 +211,10 @@ def train_lsa(
         If ``dim`` is not below the number of words or of documents.
     """
     config = config or LSAConfig()
+    require_words(prepared.vocab)
+    n_docs = (-(-prepared.encoded.n_tokens // config.doc_window) if config.doc_window
+              else prepared.encoded.n_sentences)
+    _require_svd_memory(len(prepared.vocab), n_docs, config.dim)
     report = CountReport("lsa")
     stages = _Stages(report, log)
     words = prepared.vocab.words

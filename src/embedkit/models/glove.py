@@ -30,6 +30,7 @@ from ..cooccur import CellSink, CooccurrenceOptions, Cooccurrences, cooccurrence
 from ..encode import PreparedCorpus
 from ..errors import ConfigError, TrainingError
 from ..vectors import Embeddings
+from ._checks import require_context_pairs, require_words
 from ._glove_kernels import shuffle_cells, train_blocks
 from .word2vec import output_vectors
 
@@ -116,6 +117,8 @@ def train_glove(
         If the cost or the parameters become NaN/Inf (lower ``alpha`` or ``grad_clip``).
     """
     config = config or GloveConfig()
+    require_words(prepared.vocab)
+    require_context_pairs(prepared.encoded)
     options = CooccurrenceOptions(config.window, config.symmetric, config.distance_weighting)
     started = time.perf_counter()
     cooc = cooccurrences_for(prepared, options, config.memory, use_cache, progress, log)

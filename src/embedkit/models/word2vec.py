@@ -25,6 +25,7 @@ from ..errors import TrainingError
 from ..huffman import build_huffman_tree
 from ..vectors import Embeddings
 from ..vocab import Vocabulary
+from ._checks import require_context_pairs, require_memory, require_words
 from ._w2v_kernels import Corpus, Schedule, Tables, learning_rate, train_chunks
 
 #: Chunks handed to one kernel call, per thread; between calls the progress bar is updated.
@@ -109,13 +110,20 @@ def train_word2vec(
 
     Raises
     ------
+    CorpusError
+        With fewer than two vocabulary words or no line holding two of them.
+    ConfigError
+        If the parameters (and the output copy) need more memory than is available.
     TrainingError
         If the parameters become NaN or infinite (try a lower ``alpha``).
-    ValueError
-        If hierarchical softmax is asked for with fewer than two words.
     """
     config = config or Word2VecConfig()
     vocab, encoded = prepared.vocab, prepared.encoded
+    require_words(vocab)
+    require_context_pairs(encoded)
+    copies = 2 + (config.vectors_out != "input")  # W, C and the output W + C or [W, C]
+    require_memory(copies * 4 * len(vocab) * config.dim * (1 + (config.vectors_out == "concat")),
+                   f"the word2vec parameters ({len(vocab):,} words x {config.dim} dims, float32)")
     chunk_starts = encoded.chunk_starts(config.chunk_words)
     chunk_tokens = encoded.sentence_starts[chunk_starts]
     max_length = encoded.max_sentence_length
