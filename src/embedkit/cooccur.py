@@ -23,8 +23,6 @@ it (:meth:`Cooccurrences.to_csr`, the GloVe kernel).
 
 from __future__ import annotations
 
-import atexit
-import hashlib
 import json
 import os
 import shutil
@@ -39,6 +37,7 @@ from tqdm.auto import tqdm
 
 from . import _cooccur_kernels as kernels
 from .config import DEFAULT_MEMORY_GIB
+from .cache import FORMAT_VERSION, Manifest, entry_key, load_or_build, private_directory, stderr_warning
 from .encode import EncodedCorpus, PreparedCorpus, raw_to_npy
 from .errors import ConfigError, CorpusError
 from .files import atomic_writer
@@ -271,8 +270,9 @@ def count_cooccurrences(
     options : CooccurrenceOptions, optional
         Window, symmetry, weighting (defaults: 10, symmetric, 1/d).
     output_dir : path, optional
-        Directory that receives the result files and spilled runs (a new temporary directory
-        if None). The result is memory mapped from there.
+        Directory that receives the result files and spilled runs. The result is memory mapped
+        from there. If None, a private temporary directory under ``$TMPDIR`` is used and removed
+        before this returns (the memory maps keep the data readable).
     memory : float
         Soft limit for the counting tables, GiB (default 4, like cooccur.c's ``-memory``).
     progress : bool
@@ -291,8 +291,11 @@ def count_cooccurrences(
     options = options or CooccurrenceOptions()
     if n_words * n_words >= 1 << (64 - kernels.DISTANCE_BITS):
         raise ConfigError(f"vocabulary of {n_words:,} words is too large for co-occurrence counting; use --max-vocab")
+    if output_dir is None:
+        with private_directory("embedkit-cooccur-") as out:
+            return count_cooccurrences(encoded, n_words, options, out, memory, progress, log)
     started = time.perf_counter()
-    out = Path(output_dir) if output_dir is not None else Path(tempfile.mkdtemp(prefix="embedkit-cooccur-"))
+    out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     plan = _MemoryPlan.for_budget(memory, n_words, options.window, encoded.max_sentence_length)
     dense = np.zeros((plan.dense_rows, n_words), dtype=np.float64)
@@ -365,33 +368,41 @@ def cooccurrences_for(
     use_cache: bool = True,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Cooccurrences:
     """The co-occurrence matrix of a prepared corpus, counted once and cached beside it.
 
-    The cache entry lives in the encoded corpus's cache directory, keyed by ``options``; without
-    a cache directory (``use_cache=False`` or an uncached corpus) the counts go to a temporary
-    directory that is removed when the process exits.
+    The cache entry ``cooccur-<key>`` lives in the encoded corpus's cache entry, keyed by
+    ``options`` and V, and follows the rules of :mod:`embedkit.cache` (manifest with sizes and
+    CRC-32 of ``rows.npy``, ``cols.npy``, ``values.npy`` and ``meta.json``, coordinates checked to
+    lie in ``[0, V)``; a damaged entry is rebuilt with one warning). Without a cache directory
+    (``use_cache=False`` or an uncached corpus) the counts go to a private temporary directory
+    that is removed before this returns (the result is memory mapped from the removed files).
+
+    ``warn`` receives warning lines (default ``prepared.warn``, else ``log``, else standard error).
     """
     n_words = len(prepared.vocab)
-    if not use_cache or prepared.directory is None:
-        work = Path(tempfile.mkdtemp(prefix="embedkit-cooccur-"))
-        atexit.register(shutil.rmtree, work, True)
-        return count_cooccurrences(prepared.encoded, n_words, options, work, memory, progress, log)
-    key = hashlib.sha256(json.dumps(asdict(options), sort_keys=True).encode()).hexdigest()[:12]
-    target = prepared.directory / f"cooccur-{key}"
-    if (target / "meta.json").is_file():
-        if log:
-            log(f"using cached co-occurrences {target}")
-        cached = Cooccurrences.load(target)
-        cached.from_cache = True
-        return cached
-    work = Path(tempfile.mkdtemp(prefix=f".cooccur-{key}.", dir=prepared.directory))
-    try:
+    warn = warn or prepared.warn or log or stderr_warning
+    inputs = {"format": FORMAT_VERSION, "options": asdict(options), "n_words": n_words}
+    target = None
+    if use_cache and prepared.directory is not None:
+        target = prepared.directory / f"cooccur-{entry_key(inputs, 12)}"
+
+    def build(work: Path) -> None:
         count_cooccurrences(prepared.encoded, n_words, options, work, memory, progress, log)
-        try:
-            os.replace(work, target)
-        except OSError:  # another process wrote the same entry meanwhile
-            pass
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return Cooccurrences.load(target)
+
+    def open_entry(directory: Path, manifest: Manifest | None) -> Cooccurrences:
+        if manifest is not None:
+            meta = json.loads(manifest.verify("meta.json")[0].read_text(encoding="utf-8"))
+            if meta != {"n_words": n_words, "options": asdict(options)}:
+                raise ValueError("meta.json: written for another vocabulary or options")
+            lengths = {manifest.verify(f"{name}.npy", _DTYPES[name], None if name == "values" else n_words)[1]
+                       for name in _ARRAYS}
+            if len(lengths) != 1:
+                raise ValueError("rows.npy, cols.npy and values.npy differ in length")
+        return Cooccurrences(*CellSink.read(directory), n_words, options)
+
+    result, _, from_cache = load_or_build(target, "co-occurrences", inputs, build, open_entry,
+                                          log or (lambda message: None), warn)
+    result.from_cache = from_cache
+    return result

@@ -153,12 +153,23 @@ class Corpus:
         self.options = options or CorpusOptions()
         self.stats = CorpusStats()
 
-    def fingerprint(self) -> list[tuple[str, int, int]]:
-        """(absolute path, size in bytes, mtime in ns) of every file, for cache keys."""
+    def fingerprint(self) -> list[tuple[str, int, int, int, int]]:
+        """(absolute path, size in bytes, mtime in ns, inode, ctime in ns) of every file, for
+        cache keys. The ctime changes on every write (and on chmod, rename, hard links), so an
+        edit that keeps the size and restores the mtime still changes the key.
+
+        Raises
+        ------
+        CorpusError
+            If a file can no longer be read.
+        """
         out = []
         for path in self.files:
-            st = path.stat()
-            out.append((str(path.resolve()), st.st_size, st.st_mtime_ns))
+            try:
+                st = path.stat()
+            except OSError as exc:
+                raise CorpusError(f"cannot read corpus {path}: {exc.strerror}") from None
+            out.append((str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
         return out
 
     def __iter__(self) -> Iterator[list[str]]:

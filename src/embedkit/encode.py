@@ -1,38 +1,43 @@
 """Encoded corpus: the token stream as int32 word ids plus sentence offsets, cached on disk.
 
 Encoding drops out-of-vocabulary tokens (as word2vec.c and gensim do before windowing) and
-sentences left empty. The cache holds the vocabulary and the two arrays as ``.npy`` files; the
-ids are read block by block while training (like gensim's ``corpus_file`` mode), keyed by the corpus files' paths, sizes and mtimes and by every
-option that changes the result, so later epochs and later runs skip tokenizing entirely.
+sentences left empty. The cache entry (see :mod:`embedkit.cache` for the rules it follows) holds
+the vocabulary, the reading stats and the two arrays as ``.npy`` files; the ids are read block by
+block while training (like gensim's ``corpus_file`` mode). It is keyed by the corpus files' paths,
+sizes, mtimes, inodes and ctimes and by every option that changes the result, so later epochs and
+later runs skip tokenizing entirely.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
-import tempfile
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .cache import (
+    FORMAT_VERSION,
+    DamagedEntry,
+    Manifest,
+    default_cache_dir,
+    entry_key,
+    load_or_build,
+    read_npy_header,
+    stderr_warning,
+    usable_cache_root,
+)
 from .corpus import Corpus, CorpusOptions, CorpusStats
 from .errors import CorpusError
 from .vocab import Vocabulary, VocabOptions
 
-_CACHE_VERSION = 1
+__all__ = ["EncodedCorpus", "PreparedCorpus", "default_cache_dir", "prepare_corpus", "raw_to_npy"]
+
 _FLUSH_TOKENS = 1 << 18
-
-
-def default_cache_dir() -> Path:
-    """``$EMBEDKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/embedkit``, else ``~/.cache/embedkit``."""
-    if os.environ.get("EMBEDKIT_CACHE_DIR"):
-        return Path(os.environ["EMBEDKIT_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "embedkit"
 
 
 class EncodedCorpus:
@@ -43,33 +48,54 @@ class EncodedCorpus:
     ids : ndarray, shape (N,), int32, or path of an ``.npy`` file holding it
         Word ids (indices into the vocabulary) of all kept tokens, in corpus order. From a
         file, ranges are read on demand with :meth:`read_ids` (plain reads, no memory map),
-        so training holds only the block it works on.
+        so training holds only the block it works on. The file is opened once and kept open,
+        so it stays readable when it is renamed or removed (a replaced or private cache entry).
     sentence_starts : ndarray, shape (S + 1,), int64
-        Sentence ``s`` is ``ids[sentence_starts[s]:sentence_starts[s + 1]]``; the last entry is N.
+        Sentence ``s`` is ``ids[sentence_starts[s]:sentence_starts[s + 1]]``; non-decreasing,
+        from 0 to N.
+
+    Raises
+    ------
+    CorpusError
+        If the file is not a 1-d int32 ``.npy`` array, or the offsets do not fit the ids.
     """
 
-    def __init__(self, ids: np.ndarray | Path, sentence_starts: np.ndarray):
+    def __init__(self, ids: np.ndarray | str | os.PathLike, sentence_starts: np.ndarray):
         self.sentence_starts = np.ascontiguousarray(sentence_starts, dtype=np.int64)
+        self._file = None
         if isinstance(ids, np.ndarray):
-            self._ids, self._path, self._offset = np.ascontiguousarray(ids, dtype=np.int32), None, 0
-            n = ids.shape[0]
+            self._ids, self._offset = np.ascontiguousarray(ids, dtype=np.int32), 0
+            n = self._ids.shape[0]
         else:
-            self._ids, self._path = None, Path(ids)
-            with open(self._path, "rb") as fh:
-                version = np.lib.format.read_magic(fh)
-                read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-                (n,), _, dtype = read_header(fh)
-                self._offset = fh.tell()
-            if dtype != np.int32:
-                raise CorpusError(f"{self._path}: expected int32 ids, found {dtype}")
-        if self.sentence_starts[-1] != n:
+            self._ids, path = None, Path(ids)
+            self._file = open(path, "rb", buffering=0)
+            weakref.finalize(self, self._file.close)
+            try:
+                shape, fortran, dtype, self._offset = read_npy_header(self._file)
+            except (ValueError, SyntaxError, EOFError):
+                raise CorpusError(f"{path}: not a valid .npy file") from None
+            if dtype != np.int32 or fortran or len(shape) != 1:
+                raise CorpusError(f"{path}: expected a 1-d int32 array of ids, found {dtype} {shape}")
+            (n,) = shape
+            if os.fstat(self._file.fileno()).st_size != self._offset + 4 * n:
+                raise CorpusError(f"{path}: the file size does not match its .npy header (truncated?)")
+        starts = self.sentence_starts
+        if starts.ndim != 1 or starts.shape[0] < 1 or starts[0] != 0 or starts[-1] != n or np.any(np.diff(starts) < 0):
             raise CorpusError("encoded corpus is inconsistent (sentence offsets do not match the ids)")
 
     def read_ids(self, start: int, stop: int) -> np.ndarray:
-        """Token ids ``start:stop`` as a contiguous int32 array (a copy when read from disk)."""
+        """Token ids ``start:stop`` as a contiguous int32 array (a fresh, writable copy when read
+        from disk)."""
         if self._ids is not None:
             return self._ids[start:stop]
-        return np.fromfile(self._path, dtype=np.int32, count=stop - start, offset=self._offset + 4 * start)
+        out = np.empty(max(0, stop - start), dtype=np.int32)
+        view, done = memoryview(out).cast("B"), 0
+        while done < len(view):
+            got = os.preadv(self._file.fileno(), [view[done:]], self._offset + 4 * start + done)
+            if got == 0:
+                raise CorpusError(f"{self._file.name}: truncated while reading ids")
+            done += got
+        return out
 
     @property
     def n_tokens(self) -> int:
@@ -154,7 +180,8 @@ class PreparedCorpus:
     """Everything a trainer needs from the text: vocabulary, encoded ids and reading stats.
 
     ``directory`` is the cache entry holding the encoded corpus (derived data such as
-    co-occurrence counts is cached beside it), or None when nothing is cached.
+    co-occurrence counts is cached beside it), or None when nothing is cached. ``warn`` receives
+    the warning lines of the caches built from it (see :func:`prepare_corpus`).
     """
 
     vocab: Vocabulary
@@ -162,6 +189,10 @@ class PreparedCorpus:
     stats: dict
     from_cache: bool
     directory: Path | None = None
+    warn: Callable[[str], None] | None = None
+
+
+_ENTRY_KIND = "encoded corpus"
 
 
 def prepare_corpus(
@@ -171,8 +202,13 @@ def prepare_corpus(
     cache_dir: str | os.PathLike | None = None,
     use_cache: bool = True,
     log: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> PreparedCorpus:
     """Read, count and encode a corpus, or load the result from the cache.
+
+    The cache follows the rules of :mod:`embedkit.cache`: a damaged entry is rebuilt, an
+    unusable cache directory or an unreadable entry means building in a private temporary
+    directory, each with one warning line.
 
     Parameters
     ----------
@@ -181,34 +217,34 @@ def prepare_corpus(
     corpus_options, vocab_options : optional
         Tokenizer and vocabulary settings (defaults as word2vec.c).
     cache_dir : path, optional
-        Where encoded corpora are kept (default :func:`default_cache_dir`).
+        Where encoded corpora are kept (default :func:`embedkit.cache.default_cache_dir`).
     use_cache : bool
-        False re-reads the corpus into a temporary directory and keeps nothing.
+        False reads the corpus into a private temporary directory under ``$TMPDIR`` (removed
+        before this returns: the ids stay readable through the open file) and keeps nothing.
     log : callable, optional
         Receives one-line progress notes.
+    warn : callable, optional
+        Receives warning lines (``"warning: ..."``); default ``log``, or standard error if
+        ``log`` is None.
 
     Raises
     ------
     CorpusError
         Missing, empty or binary corpus; no word reaching ``min_count``.
+    StorageError
+        If not even the private temporary directory can be written.
     """
     corpus_options = corpus_options or CorpusOptions()
     vocab_options = vocab_options or VocabOptions()
     log = log or (lambda message: None)
+    warn = warn or log or stderr_warning
     corpus = Corpus(paths, corpus_options)
-    key_source = json.dumps(
-        [_CACHE_VERSION, corpus.fingerprint(), asdict(corpus_options), asdict(vocab_options)], sort_keys=True
-    )
-    key = hashlib.sha256(key_source.encode()).hexdigest()[:20]
-    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    target = root / key
-    if use_cache and (target / "stats.json").is_file():
-        log(f"using cached encoded corpus {target}")
-        return _load_prepared(target, from_cache=True)
+    inputs = {"format": FORMAT_VERSION, "files": corpus.fingerprint(), "corpus": asdict(corpus_options),
+              "vocab": asdict(vocab_options)}
+    root = usable_cache_root(cache_dir, warn) if use_cache else None
+    target = root / entry_key(inputs) if root is not None else None
 
-    root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=root))
-    try:
+    def build(work: Path) -> None:
         log(f"counting words in {len(corpus.files)} file(s)")
         vocab = Vocabulary.build(corpus, vocab_options)
         counted: CorpusStats = corpus.stats
@@ -223,25 +259,25 @@ def prepare_corpus(
             encoded_sentences=encoded.n_sentences,
         )
         (work / "stats.json").write_text(json.dumps(stats, indent=1))
-        del encoded
-        if not use_cache:
-            return _load_prepared(work, from_cache=False, in_memory=True)
-        try:
-            os.replace(work, target)
-        except OSError:  # another process filled the same entry meanwhile
-            shutil.rmtree(work, ignore_errors=True)
-        return _load_prepared(target, from_cache=False)
-    finally:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
+
+    prepared, directory, from_cache = load_or_build(target, _ENTRY_KIND, inputs, build, _open_prepared, log, warn)
+    prepared.from_cache, prepared.directory, prepared.warn = from_cache, directory, warn
+    return prepared
 
 
-def _load_prepared(directory: Path, from_cache: bool, in_memory: bool = False) -> PreparedCorpus:
-    stats = json.loads((directory / "stats.json").read_text())
-    vocab = Vocabulary.load(directory / "vocab.txt")
+def _open_prepared(directory: Path, manifest: Manifest | None) -> PreparedCorpus:
+    """Open an encoded-corpus entry; with ``manifest``, verify every file first (ids within the
+    vocabulary, counts matching the stats)."""
+
+    def checked(name: str, dtype=None, high: int | None = None) -> Path:
+        return directory / name if manifest is None else manifest.verify(name, dtype, high)[0]
+
+    vocab = Vocabulary.load(checked("vocab.txt"))
+    stats = json.loads(checked("stats.json").read_text(encoding="utf-8"))
     vocab.pruned_below = stats.get("pruned_below", 0)
-    encoded = EncodedCorpus.load(directory)
-    if in_memory:
-        encoded = EncodedCorpus(encoded.read_ids(0, encoded.n_tokens), encoded.sentence_starts)
-        return PreparedCorpus(vocab, encoded, stats, from_cache)
-    return PreparedCorpus(vocab, encoded, stats, from_cache, directory)
+    starts = np.load(checked("sentence_starts.npy", np.int64), allow_pickle=False)
+    encoded = EncodedCorpus(checked("ids.npy", np.int32, len(vocab)), starts)
+    expected = (len(vocab), encoded.n_tokens, encoded.n_sentences)
+    if (stats.get("vocab_size"), stats.get("encoded_tokens"), stats.get("encoded_sentences")) != expected:
+        raise DamagedEntry("stats.json: counts do not match the vocabulary and ids")
+    return PreparedCorpus(vocab, encoded, stats, False)
