@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import warnings
 from dataclasses import fields
@@ -39,8 +40,9 @@ from .datasets import DATA_ENV, DATASETS, dataset_path, locate
 from .encode import prepare_corpus
 from .errors import ConfigError, EmbedkitError, Interrupted, describe_os_error
 from .files import check_free_space, check_output_path
-from .io import FORMATS, format_for_path
+from .io import FORMATS, format_for_path, native_words_path, replace_whitespace
 from .signals import handle_signals, interrupted_message, stage
+from .plot import SIDE_RANGE as PLOT_SIDE_RANGE
 from .vectors import ANALOGY_METHODS, Embeddings
 from .vocab import VocabOptions, Vocabulary
 
@@ -133,34 +135,48 @@ def _toml_type_problem(param: click.Parameter, value) -> str | None:
     kind = param.type
     if isinstance(param, click.Option) and (param.is_flag or param.is_bool_flag):
         return None if isinstance(value, bool) else "expected true or false"
-    if isinstance(value, bool) or isinstance(value, (list, dict)):
-        return f"expected {kind.name}"
-    if isinstance(kind, click.types.IntParamType) and not isinstance(value, int):
-        return "expected an integer"
-    if isinstance(kind, click.types.FloatParamType) and not isinstance(value, (int, float)):
-        return "expected a number"
-    if isinstance(kind, (click.Choice, click.Path, click.types.StringParamType)) and not isinstance(value, str):
-        return "expected a string"
-    return None
+    if isinstance(kind, click.types.IntParamType):
+        expected, ok = "an integer", isinstance(value, int)
+    elif isinstance(kind, click.types.FloatParamType):
+        expected, ok = "a number", isinstance(value, (int, float))
+    else:
+        expected, ok = "a string", isinstance(value, str)
+    return None if ok and not isinstance(value, bool) else f"expected {expected}"
 
 
 def vectors_option(command):
-    """``--vectors PATH`` with the ``$EMBEDKIT_VECTORS`` / ``vectors.bin`` fallback."""
+    """``--vectors PATH`` with the ``$EMBEDKIT_VECTORS`` / ``vectors.bin`` fallback, and ``--allow-nonfinite``."""
     return click.option(
         "--vectors",
         "vectors_path",
         envvar="EMBEDKIT_VECTORS",
         default=DEFAULT_VECTORS,
         metavar="PATH",
-        help="Vectors file (word2vec text/binary, GloVe, fastText .vec); env EMBEDKIT_VECTORS.",
+        help="Vectors file (word2vec text/binary, GloVe, fastText .vec, native .npy); env EMBEDKIT_VECTORS.",
+    )(allow_nonfinite_option(command))
+
+
+def allow_nonfinite_option(command):
+    """``--allow-nonfinite``: kept in ``ctx.meta`` for :func:`_load_vectors` (commands do not take it)."""
+    return click.option(
+        "--allow-nonfinite",
+        is_flag=True,
+        expose_value=False,
+        callback=lambda ctx, param, value: ctx.meta.__setitem__("embedkit.allow_nonfinite", value),
+        help="Load vectors with NaN/Inf values (those words are then similar to nothing).",
     )(command)
 
 
-def _load_vectors(path: str) -> Embeddings:
-    if not Path(path).exists():
+def _load_vectors(path: str, fmt: str = "auto") -> Embeddings:
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
         hint = " (train first: embedkit train CORPUS)" if path == DEFAULT_VECTORS else ""
-        raise EmbedkitError(f"vectors file not found: {path}{hint}; pass --vectors PATH")
-    return Embeddings.load(path)
+        raise EmbedkitError(f"vectors file not found: {path}{hint}; pass --vectors PATH") from None
+    except OSError:
+        pass  # the reader says what is wrong
+    allow_nonfinite = click.get_current_context().meta.get("embedkit.allow_nonfinite", False)
+    return Embeddings.load(path, fmt, allow_nonfinite=allow_nonfinite)
 
 
 def _print_neighbours(pairs: list[tuple[str, float]]) -> None:
@@ -474,6 +490,15 @@ def _answer(embeddings: Embeddings, tokens: list[str], topn: int) -> None:
     click.echo("")
 
 
+def _replacement(value: str | None) -> str | None:
+    """Check ``--replace-space`` before any file is read (the rule is :func:`replace_whitespace`'s)."""
+    try:
+        replace_whitespace([], value) if value is not None else None
+    except EmbedkitError as exc:
+        raise click.BadParameter(str(exc), param_hint="--replace-space") from None
+    return value
+
+
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("source", type=click.Path(dir_okay=False))
 @click.argument("target", type=click.Path(dir_okay=False))
@@ -481,18 +506,27 @@ def _answer(embeddings: Embeddings, tokens: list[str], topn: int) -> None:
               help="Format of SOURCE (auto: detected from the content).")
 @click.option("--to", "to_format", type=click.Choice(FORMATS), default="auto",
               help="Format of TARGET (auto: .txt/.vec text, .npy native, else word2vec binary).")
-def convert(source: str, target: str, from_format: str, to_format: str) -> None:
+@click.option("--replace-space", metavar="CHAR", default=None, callback=lambda ctx, param, value: _replacement(value),
+              help="Replace whitespace inside words by CHAR (GloVe 840B has words with spaces; '_' is usual).")
+@allow_nonfinite_option
+def convert(source: str, target: str, from_format: str, to_format: str, replace_space: str | None) -> None:
     """Convert vectors between word2vec text/binary, GloVe text and the native .npy format.
 
     \b
     The native format (TARGET.npy + TARGET.npy.words) loads by memory mapping.
+    TARGET may not be SOURCE (nor its word list): write a new file, then rename it.
     Example:  embedkit convert vectors.bin vectors.npy
     """
-    if not Path(source).exists():
-        raise EmbedkitError(f"vectors file not found: {source}")
-    embeddings = Embeddings.load(source, from_format)
-    embeddings.save(target, to_format)
-    click.echo(f"{len(embeddings):,} words x {embeddings.dim} dims; wrote {target} ({format_for_path(target) if to_format == 'auto' else to_format})")
+    fmt = format_for_path(target) if to_format == "auto" else to_format
+    inputs = [source, native_words_path(source)]
+    check_output_path(target, inputs)
+    if fmt == "native":
+        check_output_path(native_words_path(target), inputs, what="word list")
+    embeddings = _load_vectors(source, from_format)
+    if replace_space is not None:
+        embeddings = Embeddings(replace_whitespace(embeddings.words, replace_space), embeddings.vectors)
+    embeddings.save(target, fmt)
+    click.echo(f"{len(embeddings):,} words x {embeddings.dim} dims; wrote {target} ({fmt})")
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -501,13 +535,16 @@ def convert(source: str, target: str, from_format: str, to_format: str) -> None:
 def info(vectors_path: str, path: str | None) -> None:
     """Vocabulary size, dimension and vector norms of a vectors file (PATH or --vectors)."""
     embeddings = _load_vectors(path or vectors_path)
-    norms = np.linalg.norm(embeddings.vectors, axis=1)
-    quantiles = np.percentile(norms, [0, 25, 50, 75, 100])
+    norms = embeddings.norms
+    finite = np.isfinite(norms)
     click.echo(f"file        {path or vectors_path}")
     click.echo(f"words       {len(embeddings):,}")
     click.echo(f"dimension   {embeddings.dim}")
-    click.echo("norms       min {:.4g}  q1 {:.4g}  median {:.4g}  q3 {:.4g}  max {:.4g}".format(*quantiles))
-    click.echo(f"zero rows   {int(np.count_nonzero(norms == 0)):,}")
+    if finite.any():
+        quantiles = np.percentile(norms[finite], [0, 25, 50, 75, 100])
+        click.echo("norms       min {:.4g}  q1 {:.4g}  median {:.4g}  q3 {:.4g}  max {:.4g}".format(*quantiles))
+    click.echo(f"zero rows   {int(np.count_nonzero(norms == 0)):,} (similar to nothing)")
+    click.echo(f"non-finite  {int(np.count_nonzero(~finite)):,} (similar to nothing)")
     click.echo(f"first words {' '.join(embeddings.words[:10])}")
 
 
@@ -565,9 +602,12 @@ def evaluate(name, dataset_file, data_dir, restrict_vocab, method, sections, cas
         if restrict_vocab is not None:
             raise click.UsageError("--restrict-vocab applies to one dataset, not to 'all'")
         results, skipped = evaluate_all(embeddings, data_dir, case_insensitive=not case_sensitive)
-        _print_table([r.row() for r in results], as_json)
+        if results:
+            _print_table([r.row() for r in results], as_json)
         for note in skipped:
             _stderr(f"skipped {note}")
+        if not results:
+            raise EmbedkitError("no dataset could be scored on these vectors (see the notes above)")
         return
     if name is not None:
         kind, path = dataset_path(name, data_dir)
@@ -654,7 +694,7 @@ def weat(names, sets_file, permutations, seed, as_json, vectors_path) -> None:
         raise EmbedkitError("no WEAT test could be run on these vectors")
     if as_json:
         click.echo(json.dumps([{"test": r.test.name, "effect_size": r.effect_size, "p_value": r.p_value,
-                                "exact": r.exact, "missing": r.missing} for r in results]))
+                                "exact": r.exact, "missing": r.missing} for r in results], allow_nan=False))
         return
     for result in results:
         click.echo(result.summary())
@@ -674,9 +714,9 @@ def _word_list(value: str | None) -> list[str]:
               help="Draw an arrow from A to B for each pair (france:paris,italy:rome,...).")
 @click.option("--method", type=click.Choice(["pca", "tsne"]), default="pca", help="2-D projection.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Image: .png, .svg or .pdf.")
-@click.option("--width", type=click.IntRange(min=100), default=800, help="Width in pixels.")
-@click.option("--height", type=click.IntRange(min=100), default=600, help="Height in pixels.")
-@click.option("--title", default=None, help="Title above the plot.")
+@click.option("--width", type=click.IntRange(*PLOT_SIDE_RANGE), default=800, help="Width in pixels.")
+@click.option("--height", type=click.IntRange(*PLOT_SIDE_RANGE), default=600, help="Height in pixels.")
+@click.option("--title", default=None, help="Title above the plot (drawn literally: $ is not mathtext).")
 @click.option("--seed", type=int, default=1, help="t-SNE seed.")
 @vectors_option
 def plot(words, top, pairs, method, output, width, height, title, seed, vectors_path) -> None:
@@ -696,5 +736,7 @@ def plot(words, top, pairs, method, output, width, height, title, seed, vectors_
     chosen = _word_list(words) + (embeddings.words[:top] if top else [])
     if not chosen and not pair_list:
         raise click.UsageError("give --words, --top or --pairs")
-    plot_words(embeddings, chosen, output, pair_list, method, width, height, title, seed)
+    dropped = plot_words(embeddings, chosen, output, pair_list, method, width, height, title, seed)
+    if dropped:
+        _stderr(f"note: not drawn (zero or non-finite vector): {', '.join(dropped)}")
     click.echo(f"wrote {output}")
