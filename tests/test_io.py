@@ -5,8 +5,9 @@ import os
 import numpy as np
 import pytest
 
-from embedkit.errors import VectorsFormatError
-from embedkit.io import atomic_writer, read_vectors, write_vectors
+from embedkit.errors import StorageError, VectorsFormatError
+from embedkit.files import atomic_writer
+from embedkit.io import native_words_path, read_vectors, replace_whitespace, write_vectors
 from embedkit.vectors import Embeddings
 
 gensim_kv = pytest.importorskip("gensim.models.keyedvectors", reason="gensim (dev extra) is needed for interop")
@@ -19,10 +20,10 @@ def embeddings():
     return Embeddings(words, rng.normal(size=(len(words), 7)).astype(np.float32) * np.float32(1e-3) ** rng.integers(0, 3, (6, 1)))
 
 
-@pytest.mark.parametrize("name", ["v.bin", "v.txt"])
+@pytest.mark.parametrize("name", ["v.bin", "v.txt", "v.npy", "v.glove"])
 def test_round_trip_is_exact(tmp_path, embeddings, name):
     path = tmp_path / name
-    embeddings.save(path)
+    embeddings.save(path, "glove-text" if name == "v.glove" else "auto")
     loaded = Embeddings.load(path)
     assert loaded.words == embeddings.words
     assert loaded.vectors.dtype == np.float32
@@ -75,8 +76,13 @@ def test_reads_glove_headerless_and_fasttext_vec(tmp_path):
     [
         (b"", "empty"),
         (b"3 2\na 1 2\nb 3 4\n", "announces 3 rows"),
-        (b"2 2\na 1 2\nb 3\n", "expected 2"),
-        (b"2 2\na 1 2\nb 3 x\n", "not a number"),
+        (b"2 2\na 1 2\nb 3\n", "line 3 has 1 values after the word, expected 2"),
+        (b"2 2\na 1 2\nb 3 x\n", "line 3: 'x' is not a number"),
+        (b"2 2\na 1 2\nqueen 0.2 3 4\n", "line 3 has 3 values"),
+        (b"2 2\na 1 2\nb 0,2 4\n", "decimal comma"),
+        (b"5 -4\na 1 2 3 4\n", "positive integers"),
+        (b"0 4\n", "no vectors"),
+        (b"a 1 2\nb 1 2 3\n", "line 2 has 3 values after the word, expected 2"),
         (b"2 2\na " + np.ones(2, "<f4").tobytes() + b"\nb " + np.ones(1, "<f4").tobytes(), "truncated"),
     ],
 )
@@ -111,9 +117,116 @@ def test_interrupted_write_leaves_no_partial_file_and_keeps_the_old_one(tmp_path
     assert path.read_bytes() == before and list(tmp_path.iterdir()) == [path]
 
 
-def test_words_with_whitespace_are_refused(tmp_path):
-    with pytest.raises(ValueError, match="without whitespace"):
-        write_vectors(tmp_path / "v.bin", ["a b"], np.zeros((1, 3), np.float32))
+@pytest.mark.parametrize("name", ["v.bin", "v.txt", "v.npy"])
+@pytest.mark.parametrize("word", ["a b", "", "tab\there", "new\nline"])
+def test_unwritable_words_are_refused_before_any_file_exists(tmp_path, name, word):
+    if name == "v.npy" and word in ("a b", "tab\there"):
+        write_vectors(tmp_path / name, ["x", word], np.ones((2, 3), np.float32))  # native holds spaces
+        assert Embeddings.load(tmp_path / name).words == ["x", word]
+        return
+    with pytest.raises(VectorsFormatError, match="cannot write .*" + ("replace-space" if name != "v.npy" else "newline")):
+        write_vectors(tmp_path / name, ["x", word], np.ones((2, 3), np.float32))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_replace_whitespace_and_its_duplicates():
+    assert replace_whitespace(["new york", "a \t b", "c"], "_") == ["new_york", "a_b", "c"]
+    with pytest.raises(VectorsFormatError, match="'new york' into 'new_york', which 'new_york' also becomes"):
+        replace_whitespace(["new_york", "new york"], "_")
+    with pytest.raises(VectorsFormatError, match="non-empty"):
+        replace_whitespace(["a b"], " ")
+
+
+@pytest.mark.parametrize(
+    "content,words,first",
+    [
+        (b"2 2\nnew york 1 2\nb 3 4\n", ["new york", "b"], [1, 2]),  # a word with a space (GloVe 840B)
+        (b"a 1 2\nlos  angeles\t3 4\n", ["a", "los  angeles"], [1, 2]),  # kept as written
+        (b"\xef\xbb\xbf2 2\na 1 2\nb 3 4\n", ["a", "b"], [1, 2]),  # UTF-8 BOM
+        (b"\xef\xbb\xbfa 1 2\nb 3 4\n", ["a", "b"], [1, 2]),
+        (b"2 2\r\na 1 2\r\nb 3 4\r\n\r\n", ["a", "b"], [1, 2]),  # CRLF, blank line at the end
+        (b"2 2\na\t1\t2\nb 3   4\n", ["a", "b"], [1, 2]),  # tabs, several spaces
+        (b"2 2\n2009 1 2\nnan 3 4\n", ["2009", "nan"], [1, 2]),  # numeric words
+        (b"2 2\na 1e-3 +2\nb .5 4.\n", ["a", "b"], [1e-3, 2]),
+    ],
+)
+def test_strict_text_reader_accepts(tmp_path, content, words, first):
+    path = tmp_path / "v.txt"
+    path.write_bytes(content)
+    got_words, vectors = read_vectors(path)
+    assert got_words == words and vectors.dtype == np.float32
+    np.testing.assert_allclose(vectors[0], first)
+
+
+def test_text_with_header_is_never_read_as_binary(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"2 3\na 1 2\nb 3 4 5\n")
+    with pytest.raises(VectorsFormatError, match="line 2 has 2 values after the word, expected 3"):
+        read_vectors(path)
+
+
+def test_header_larger_than_the_file_does_not_allocate(tmp_path, monkeypatch):
+    def no_allocation(*args, **kwargs):
+        raise AssertionError("allocated")
+
+    monkeypatch.setattr(np, "empty", no_allocation)
+    for content in (b"1000000000 300\na " + b"\x00" * 1200, b"1 1000000000\na 1\n", b"1000000000 2\na 1 2\n"):
+        (tmp_path / "v").write_bytes(content)
+        with pytest.raises(VectorsFormatError, match="header"):
+            read_vectors(tmp_path / "v")
+
+
+def test_nonfinite_values_need_allow_nonfinite(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"3 2\na 1 2\nb 1 inf\nc nan 1\n")
+    with pytest.raises(VectorsFormatError, match="line 3: the vector of 'b' .* --allow-nonfinite"):
+        read_vectors(path)
+    emb = Embeddings.load(path, allow_nonfinite=True)
+    assert np.isnan(emb.vectors[2, 0]) and not emb.usable[1:].any()
+    assert emb.similarity("a", "b") == 0.0
+
+
+def test_native_pair_written_words_first_and_checked(tmp_path, embeddings, monkeypatch):
+    path = tmp_path / "v.npy"
+    embeddings.save(path)
+    header = native_words_path(path).read_text().splitlines()[0]
+    assert header.startswith("# embedkit-native v1 rows=6 dim=7 crc32=")
+    renamed = []
+    real_replace = os.replace
+
+    def crash_before_second_rename(src, dst):
+        if renamed:
+            raise KeyboardInterrupt  # killed between the two renames
+        renamed.append(dst)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", crash_before_second_rename)
+    new = Embeddings(embeddings.words, embeddings.vectors[::-1])
+    with pytest.raises(KeyboardInterrupt):
+        new.save(path)
+    monkeypatch.undo()
+    assert renamed == [path] and sorted(p.name for p in tmp_path.iterdir()) == ["v.npy", "v.npy.words"]
+    with pytest.raises(VectorsFormatError, match="do not belong together"):
+        Embeddings.load(path)
+    new.save(path)
+    np.testing.assert_array_equal(Embeddings.load(path).vectors, new.vectors)
+
+
+def test_native_files_without_the_header_still_load(tmp_path, embeddings):
+    path = tmp_path / "v.npy"
+    embeddings.save(path)
+    words_path = native_words_path(path)
+    words_path.write_text("".join(f"{w}\n" for w in embeddings.words))
+    assert Embeddings.load(path).words == embeddings.words
+
+
+def test_native_words_directory_is_a_storage_error(tmp_path, embeddings):
+    path = tmp_path / "v.npy"
+    embeddings.save(path)
+    native_words_path(path).unlink()
+    native_words_path(path).mkdir()
+    with pytest.raises(StorageError, match="it is a directory"):
+        Embeddings.load(path)
 
 
 def test_written_files_get_umask_permissions_not_mkstemp_0600(tmp_path):

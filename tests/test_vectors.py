@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from embedkit.errors import UnknownWordError
-from embedkit.vectors import Embeddings
+from embedkit.errors import EmbedkitError, UnknownWordError
+from embedkit.vectors import Embeddings, ZeroVectorError
 
 
 @pytest.fixture
@@ -69,7 +69,32 @@ def test_similarity_and_unknown_words(toy):
         toy.analogy("king", "banana", "woman")
 
 
-def test_zero_vector_does_not_produce_nan():
-    emb = Embeddings(["a", "b", "c"], np.array([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]]))
-    assert not np.isnan(emb.unit).any()
-    assert emb.most_similar(["a"], topn=2)[0][0] == "c"
+def test_zero_and_nonfinite_rows_are_similar_to_nothing():
+    vectors = np.array([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0], [np.nan, 1.0], [-1.0, 0.1], [np.inf, 0]])
+    emb = Embeddings(["a", "zero", "c", "nan", "e", "inf"], vectors)
+    assert np.isfinite(emb.unit).all() and not emb.unit[[1, 3, 5]].any()
+    assert [w for w, _ in emb.most_similar(["a"], topn=10)] == ["c", "e"]  # never the zero/NaN rows
+    assert emb.similarity("a", "zero") == 0.0 and emb.similarity("nan", "c") == 0.0
+    for query in (lambda: emb.most_similar(["zero"]), lambda: emb.most_similar(["a"], ["nan"]),
+                  lambda: emb.analogy("a", "zero", "c"), lambda: emb.doesnt_match(["a", "c", "inf"])):
+        with pytest.raises(ZeroVectorError, match="similar to nothing"):
+            query()
+    with pytest.raises(ZeroVectorError, match="cancel out"):
+        emb.most_similar(["a"], ["a"])
+
+
+@pytest.mark.parametrize("method", ["3cosadd", "3cosmul"])
+def test_analogy_never_answers_a_zero_row(method):
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0], [0.5, 0.2]])
+    emb = Embeddings(["a", "b", "c", "zero", "d"], vectors)
+    assert [w for w, _ in emb.analogy("a", "b", "c", topn=5, method=method)] == ["d"]
+
+
+def test_nothing_to_compare_is_an_error_not_an_empty_answer():
+    one = Embeddings(["only"], np.ones((1, 3)))
+    with pytest.raises(EmbedkitError, match="nothing to compare"):
+        one.most_similar(["only"])
+    three = Embeddings(["a", "b", "c"], np.eye(3))
+    with pytest.raises(EmbedkitError, match="nothing to compare"):
+        three.analogy("a", "b", "c")
+    assert three.most_similar(["a"], topn=5, restrict_vocab=2) == [("b", 0.0)]

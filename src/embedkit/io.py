@@ -1,4 +1,4 @@
-"""Vector file formats: word2vec text and binary, GloVe text, fastText ``.vec``; atomic writes.
+"""Vector file formats: word2vec text and binary, GloVe text, fastText ``.vec``, native ``.npy``.
 
 Formats
 -------
@@ -13,28 +13,83 @@ GloVe text
     word2vec text without the header line (Stanford GloVe's output).
 native (``.npy``)
     embedkit's fast format: ``NAME.npy`` holds the float32 (V, D) matrix as a NumPy array file
-    and ``NAME.npy.words`` the words, one per line (UTF-8). Reading memory-maps the matrix, so
-    loading costs about as much as reading the word list.
+    and ``NAME.npy.words`` the words, one per line (UTF-8), after a first line
+    ``# embedkit-native v1 rows=V dim=D crc32=XXXXXXXX`` (the CRC-32 of the matrix's bytes).
+    Reading memory-maps the matrix.
 
-Every writer goes through :func:`atomic_writer`: the data goes to a temporary file beside the
-target, which is renamed over it only once complete, so a failed or interrupted write never
-leaves a partial file behind.
+How a file is read
+------------------
+The format is decided once, then the file is parsed strictly; nothing falls back to another
+format. A leading UTF-8 byte-order mark is skipped.
+
+* A file starting with the NumPy magic is native. Otherwise the first line is a header if it
+  holds exactly two numeric fields; they must be positive integers ``V D`` (``0 4``, ``5 -4``,
+  ``5 2.5`` are errors). So a GloVe file of 1-d vectors whose first word is a number cannot be
+  read; that is the only ambiguity.
+* With a header, the file is text if its first 64 KiB after the header have no control
+  characters (other than tab, CR and LF) and are UTF-8 (or its first row ends in a number: text
+  in another encoding, whose words are then reported as not UTF-8), else word2vec binary. A text file that fails
+  to parse is reported as text, with the line number.
+* Before allocating, the header is checked against the file size: a binary row takes at least
+  ``4*D + 2`` bytes, a text row at least ``2*D + 1``, and a text file must have ``V`` rows.
+* Text rows are split at ASCII whitespace: ``word`` then exactly ``D`` numbers (as Python's
+  ``float`` reads them; a decimal comma is an error). Without a header, ``D`` is the number of
+  fields of the first row minus one (so the first word may not contain a space). A word may
+  contain spaces (GloVe 840B) only when the fields it is made of, after its first, are not
+  numbers: ``new york 0.1 0.2`` is the word
+  ``new york`` but ``queen 0.2 0.3 0.4`` with ``D = 2`` is an error (3 numbers), never the word
+  ``queen 0.2``. Empty lines are errors except at the end of the file.
+* NaN, infinite values and values beyond float32's range are errors naming the first such word
+  and its line (row), unless ``allow_nonfinite=True`` (``--allow-nonfinite``).
+* Native: the ``.npy`` header must describe a 2-d float32 matrix of exactly the file's size; the
+  word list must have ``V`` lines and, when it has the v1 header (files written before it are
+  still read), match the matrix's shape and CRC-32, so a ``.npy`` and a ``.words`` from
+  different writes are refused. Verifying reads the whole matrix once (as the finite check and
+  the first query do anyway).
+* File-system failures (missing file, directory, FIFO, permission) are one-line errors.
+
+How a file is written
+---------------------
+Every writer goes through :func:`~embedkit.files.atomic_writer`: the data goes to a temporary
+file beside the target, fsynced and renamed over it only once complete, so a failed or
+interrupted write never leaves a partial file behind. The native pair is written words first:
+the ``.words`` temporary file is complete and fsynced, then the ``.npy`` is written and renamed,
+then the ``.words`` is renamed. A failure before the first rename leaves the old pair; a crash
+between the two renames leaves a pair whose CRC does not match, which readers refuse.
+Words are checked before any file is created: text and binary formats cannot hold an empty word
+or one containing whitespace (use :func:`replace_whitespace`, ``convert --replace-space _``); the
+native format cannot hold an empty word or one containing a newline.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import stat
+import zlib
 from pathlib import Path
 
 import numpy as np
 
-from .errors import VectorsFormatError
+from .errors import StorageError, VectorsFormatError, storage_error
 from .files import atomic_writer
 
 FORMATS = ("auto", "word2vec-text", "word2vec-binary", "glove-text", "native")
 #: Suffix of the word list beside a native ``.npy`` matrix.
 NATIVE_WORDS_SUFFIX = ".words"
+#: First line of a native word list (followed by `` rows=V dim=D crc32=XXXXXXXX``).
+NATIVE_HEADER = "# embedkit-native v1"
+_NATIVE_HEADER_RE = re.compile(r"# embedkit-native v1 rows=(\d+) dim=(\d+) crc32=([0-9a-f]{8})")
 _FLOAT32_LE = np.dtype("<f4")
+_BOM = b"\xef\xbb\xbf"
+_NPY_MAGIC = b"\x93NUMPY"
+#: Bytes after the header inspected to tell text from binary.
+_SNIFF_BYTES = 1 << 16
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: Whitespace as the readers split at it (ASCII only, as ``bytes.split``).
+_WHITESPACE = re.compile(r"[ \t\n\r\x0b\x0c]+")
+_TEXT_CHUNK_ROWS = 4096
+_FINITE_CHUNK_ROWS = 1 << 16
 
 
 def format_for_path(path: str | os.PathLike) -> str:
@@ -52,155 +107,259 @@ def native_words_path(path: str | os.PathLike) -> Path:
     return path.with_name(path.name + NATIVE_WORDS_SUFFIX)
 
 
+# ----------------------------------------------------------------------------- writing
+
+
 def write_vectors(path: str | os.PathLike, words: list[str], vectors: np.ndarray, fmt: str = "auto") -> None:
-    """Write vectors in word2vec text or binary format (or GloVe text), atomically.
+    """Write vectors in word2vec text or binary, GloVe text or the native format, atomically.
 
     Parameters
     ----------
     path : str or PathLike
     words : list of str, length V
-        Words must be non-empty and contain no whitespace.
+        Non-empty; without whitespace for the text and binary formats, without a newline for
+        the native one.
     vectors : ndarray, shape (V, D)
         Written as float32. Text uses ``%.9g``, which round-trips float32 exactly.
     fmt : {"auto", "word2vec-text", "word2vec-binary", "glove-text", "native"}
         ``auto`` picks by suffix (:func:`format_for_path`). ``native`` writes ``path`` (.npy)
-        and its word list (:func:`native_words_path`), each atomically.
+        and its word list (:func:`native_words_path`); see the module notes.
 
     Raises
     ------
-    ValueError
-        On a shape mismatch, an unknown format or a word with whitespace.
+    VectorsFormatError
+        On a shape mismatch, an unknown format or a word the format cannot hold (before any
+        file is created).
+    StorageError
+        If the file system refuses the write (nothing is left behind).
     """
     vectors = np.ascontiguousarray(vectors, dtype=_FLOAT32_LE)
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
-        raise ValueError(f"vectors shape {vectors.shape} does not match {len(words)} words")
+        raise VectorsFormatError(f"cannot write {path}: vectors of shape {vectors.shape} for {len(words)} words")
     if fmt == "auto":
         fmt = format_for_path(path)
     if fmt not in FORMATS[1:]:
-        raise ValueError(f"unknown vectors format {fmt!r}")
-    for word in words:
-        if not word or len(word.split()) != 1 or word.strip() != word:
-            raise ValueError(f"cannot write word {word!r}: words must be non-empty without whitespace")
-    n, dim = vectors.shape
+        raise VectorsFormatError(f"cannot write {path}: unknown vectors format {fmt!r} (choose from {', '.join(FORMATS)})")
+    encoded = [word.encode("utf-8") for word in words]
+    _check_writable_words(path, words, encoded, fmt)
     if fmt == "native":
-        with atomic_writer(native_words_path(path), "wb") as fh:
-            fh.write("".join(f"{word}\n" for word in words).encode("utf-8"))
-        with atomic_writer(path, "wb") as fh:
-            np.save(fh, vectors.astype(np.float32, copy=False))
+        _write_native(Path(path), encoded, vectors)
         return
+    n, dim = vectors.shape
     with atomic_writer(path, "wb") as fh:
         if fmt != "glove-text":
             fh.write(f"{n} {dim}\n".encode())
         if fmt == "word2vec-binary":
-            for word, row in zip(words, vectors):
-                fh.write(word.encode("utf-8") + b" " + row.tobytes() + b"\n")
+            for word, row in zip(encoded, vectors):
+                fh.write(word + b" " + row.tobytes() + b"\n")
         else:
             row_format = " ".join(["%.9g"] * dim)
             for word, row in zip(words, vectors.tolist()):
                 fh.write(f"{word} {row_format % tuple(row)}\n".encode("utf-8"))
 
 
-def read_vectors(path: str | os.PathLike, fmt: str = "auto") -> tuple[list[str], np.ndarray]:
-    """Read a vectors file.
+def _check_writable_words(path, words: list[str], encoded: list[bytes], fmt: str) -> None:
+    """Refuse words ``fmt`` cannot hold, naming the first one (fast check first)."""
+    if fmt == "native":
+        if b"" not in encoded and b"\n".join(encoded).count(b"\n") == len(encoded) - 1:
+            return
+        bad = next(w for w in words if not w or "\n" in w)
+        raise VectorsFormatError(f"cannot write {path}: the word {bad!r} is empty or contains a newline")
+    if len(b" ".join(encoded).split()) == len(encoded) and b"" not in encoded:
+        return
+    bad = next(w for w in words if not w or _WHITESPACE.search(w))
+    raise VectorsFormatError(
+        f"cannot write {path}: the word {bad!r} is empty or contains whitespace, which {fmt} files cannot hold; "
+        "replace it (embedkit convert --replace-space _) or write the native .npy format"
+    )
+
+
+def replace_whitespace(words: list[str], replacement: str) -> list[str]:
+    """Replace each whitespace run inside a word by ``replacement`` (GloVe 840B exporters use ``_``).
+
+    Parameters
+    ----------
+    words : list of str
+    replacement : str
+        Non-empty and without whitespace.
+
+    Returns
+    -------
+    list of str, same length, order kept.
+
+    Raises
+    ------
+    VectorsFormatError
+        If ``replacement`` is empty or has whitespace, or two words become the same.
+    """
+    if not replacement or _WHITESPACE.search(replacement):
+        raise VectorsFormatError(f"the replacement of whitespace must be non-empty without whitespace, got {replacement!r}")
+    replaced = [_WHITESPACE.sub(replacement, word.strip()) for word in words]
+    first: dict[str, str] = {}
+    for old, new in zip(words, replaced):
+        other = first.setdefault(new, old)
+        if other != old:
+            raise VectorsFormatError(
+                f"replacing whitespace by {replacement!r} turns {old!r} into {new!r}, which {other!r} also becomes; "
+                "choose another replacement"
+            )
+    return replaced
+
+
+def _write_native(path: Path, encoded: list[bytes], vectors: np.ndarray) -> None:
+    """Words first (complete and fsynced), then the matrix (renamed), then the words (renamed)."""
+    n, dim = vectors.shape
+    header = f"{NATIVE_HEADER} rows={n} dim={dim} crc32={zlib.crc32(vectors):08x}\n".encode()
+    with atomic_writer(native_words_path(path), "wb") as words_fh:
+        words_fh.write(header + b"".join(word + b"\n" for word in encoded))
+        words_fh.flush()
+        os.fsync(words_fh.fileno())
+        with atomic_writer(path, "wb") as matrix_fh:
+            np.save(matrix_fh, vectors)
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def read_vectors(
+    path: str | os.PathLike, fmt: str = "auto", allow_nonfinite: bool = False
+) -> tuple[list[str], np.ndarray]:
+    """Read a vectors file (the rules are in the module notes).
 
     Parameters
     ----------
     path : str or PathLike
     fmt : {"auto", "word2vec-text", "word2vec-binary", "glove-text", "native"}
-        ``auto`` (default) detects the format from the content: a NumPy array file is native,
-        a ``V D`` header followed by a line of ``D + 1`` fields is word2vec text (fastText
-        ``.vec`` too), a header followed by anything else is word2vec binary, no header is
-        GloVe text.
+        ``auto`` (default) detects the format from the content.
+    allow_nonfinite : bool
+        Load rows with NaN or infinite values instead of refusing the file (default False).
 
     Returns
     -------
-    words : list of str, length V
+    words : list of str, length V >= 1
     vectors : ndarray, shape (V, D), float32 (a read-only memory map for the native format)
 
     Raises
     ------
     VectorsFormatError
-        If the file is missing, empty, truncated, or its rows do not match the header.
+        If the file is missing, empty, malformed, truncated, not in ``fmt``, or (unless
+        allowed) holds non-finite values.
+    StorageError
+        If the file cannot be read (a directory, a FIFO, permission denied).
     """
     path = Path(path)
-    if fmt == "native" or (fmt == "auto" and _is_npy(path)):
-        return _read_native(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise VectorsFormatError(f"cannot read vectors file {path}: {exc.strerror}") from None
-    if not data.strip():
-        raise VectorsFormatError(f"vectors file is empty: {path}")
-    header = _parse_header(data)
-    if fmt == "auto":
-        fmt = _detect_format(data, header)
-    if fmt == "word2vec-binary":
-        if header is None:
-            raise VectorsFormatError(f"{path}: binary word2vec file without a 'V D' header")
-        return _read_binary(path, data, *header)
-    if fmt not in ("word2vec-text", "glove-text"):
-        raise VectorsFormatError(f"unknown vectors format {fmt!r}")
-    return _read_text(path, data, header if fmt == "word2vec-text" else None)
-
-
-def _is_npy(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(6) == b"\x93NUMPY"
-    except OSError:
-        return False
-
-
-def _read_native(path: Path) -> tuple[list[str], np.ndarray]:
-    try:
-        vectors = np.load(path, mmap_mode="r")
-        words = native_words_path(path).read_bytes().decode("utf-8").split("\n")[:-1]
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise VectorsFormatError(f"cannot read native vectors {path} (+ {NATIVE_WORDS_SUFFIX}): {exc}") from None
-    if vectors.ndim != 2 or vectors.dtype != np.float32 or len(words) != vectors.shape[0]:
-        raise VectorsFormatError(
-            f"{path}: expected a float32 (V, D) matrix and V words, found {vectors.dtype} {vectors.shape} "
-            f"and {len(words)} words"
-        )
+    if fmt not in FORMATS:
+        raise VectorsFormatError(f"unknown vectors format {fmt!r} (choose from {', '.join(FORMATS)})")
+    if _read_file(path, "vectors file", len(_NPY_MAGIC)) == _NPY_MAGIC and fmt in ("auto", "native"):
+        words, vectors = _read_native(path)
+        numbering = ("row", 1)
+    elif fmt == "native":
+        raise VectorsFormatError(f"{path}: not a native .npy vectors file (no NumPy header)")
+    else:
+        words, vectors, numbering = _read_word2vec_or_glove(path, _read_file(path, "vectors file"), fmt)
+    if not allow_nonfinite:
+        _refuse_nonfinite(path, words, vectors, numbering)
     return words, vectors
 
 
-def _parse_header(data: bytes) -> tuple[int, int, int] | None:
-    """(V, D, offset of the first row) if the file starts with a ``V D`` line, else None."""
-    end = data.find(b"\n")
-    first = data[: end if end >= 0 else len(data)].split()
-    if len(first) == 2 and first[0].isdigit() and first[1].isdigit():
-        return int(first[0]), int(first[1]), (end + 1 if end >= 0 else len(data))
-    return None
-
-
-def _detect_format(data: bytes, header: tuple[int, int, int] | None) -> str:
-    if header is None:
-        return "glove-text"
-    _, dim, start = header
-    end = data.find(b"\n", start)
-    line = data[start : end if end >= 0 else len(data)]
+def _read_file(path: Path, what: str, limit: int = -1) -> bytes:
+    """The bytes (the first ``limit`` ones) of a regular file; a missing file, a directory, a FIFO or
+    device and OS errors are one-line errors."""
     try:
-        fields = line.decode("utf-8").split()
-        if len(fields) == dim + 1:
-            [float(x) for x in fields[1:]]
-            return "word2vec-text"
-    except (UnicodeDecodeError, ValueError):
-        pass
-    return "word2vec-binary"
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise StorageError(f"cannot read {what} {path}: it is a directory")
+        if not stat.S_ISREG(st.st_mode):
+            raise StorageError(f"cannot read {what} {path}: not a regular file (a FIFO or a device?)")
+        with open(path, "rb") as fh:
+            return fh.read(limit)
+    except FileNotFoundError:
+        raise VectorsFormatError(f"{what} not found: {path}") from None
+    except OSError as exc:
+        raise storage_error(exc, f"read {what}", path) from None
 
 
-def _read_binary(path: Path, data: bytes, n: int, dim: int, pos: int) -> tuple[list[str], np.ndarray]:
+def _read_word2vec_or_glove(path: Path, data: bytes, fmt: str) -> tuple[list[str], np.ndarray, tuple[str, int]]:
+    """Words, vectors and how messages number the rows: ``("line", first row's line)`` or ``("row", 1)``."""
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    if not data.strip():
+        raise VectorsFormatError(f"vectors file is empty: {path}")
+    header = _parse_header(path, data)
+    if fmt == "auto":
+        fmt = "glove-text" if header is None else "word2vec-text" if _looks_like_text(data, header[2]) else "word2vec-binary"
+    if fmt == "glove-text":
+        if header is not None:
+            raise VectorsFormatError(f"{path}: line 1 is a 'V D' header, which GloVe text files do not have")
+        if not _looks_like_text(data, 0):
+            raise VectorsFormatError(f"{path}: neither text nor a word2vec binary file with a 'V D' header")
+        return _read_text(path, data, None)
+    if header is None:
+        raise VectorsFormatError(f"{path}: line 1 is not a 'V D' header, which {fmt} files start with")
+    if fmt == "word2vec-binary":
+        return _read_binary(path, data, header)
+    return _read_text(path, data, header)
+
+
+def _is_number(field: bytes) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_header(path: Path, data: bytes) -> tuple[int, int, int] | None:
+    """(V, D, offset of the first row) if line 1 holds two numeric fields (validated), else None."""
+    end = data.find(b"\n")
+    end = len(data) if end < 0 else end
+    fields = data[:end].split()
+    if len(fields) != 2 or not all(_is_number(f) for f in fields):
+        return None
+    if not all(f.isdigit() for f in fields):
+        raise VectorsFormatError(
+            f"{path}: line 1: header {data[:end].strip().decode()!r} must be two positive integers 'V D' (words, dimension)"
+        )
+    n, dim = int(fields[0]), int(fields[1])
+    if n == 0 or dim == 0:
+        raise VectorsFormatError(f"{path}: line 1: header announces {n} words of dimension {dim}; the file holds no vectors")
+    return n, dim, end + 1
+
+
+def _looks_like_text(data: bytes, start: int) -> bool:
+    """No control characters in the first 64 KiB from ``start``, and UTF-8 (a character cut at the end is
+    fine) or a first row ending in a number (text in another encoding, reported as such)."""
+    sample = data[start : start + _SNIFF_BYTES]
+    if _CONTROL.search(sample):
+        return False
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if not (exc.start >= len(sample) - 3 and start + len(sample) < len(data)):
+            fields = sample.split(b"\n", 1)[0].split()
+            return len(fields) >= 2 and _is_number(fields[-1])
+    return True
+
+
+def _read_binary(path: Path, data: bytes, header: tuple[int, int, int]) -> tuple[list[str], np.ndarray, tuple[str, int]]:
+    n, dim, pos = header
     row_bytes = 4 * dim
+    size = len(data)
+    if n * (row_bytes + 2) > size - pos:
+        raise VectorsFormatError(
+            f"{path}: header announces {n:,} words of dimension {dim:,} (at least {n * (row_bytes + 2):,} bytes of "
+            f"binary rows) but the file has {size - pos:,} bytes after it; truncated, or not a word2vec binary file"
+        )
     words: list[str] = []
     vectors = np.empty((n, dim), dtype=np.float32)
-    size = len(data)
     for i in range(n):
         while pos < size and data[pos] in b"\n\r":
             pos += 1
         space = data.find(b" ", pos)
         if space < 0 or space + 1 + row_bytes > size:
-            raise VectorsFormatError(f"{path}: truncated binary vectors file (row {i + 1} of {n} incomplete)")
+            raise VectorsFormatError(f"{path}: truncated binary vectors file (row {i + 1} of {n:,} incomplete)")
+        if space == pos:
+            raise VectorsFormatError(f"{path}: row {i + 1} of the binary file has an empty word")
         try:
             words.append(data[pos:space].decode("utf-8"))
         except UnicodeDecodeError:
@@ -208,35 +367,181 @@ def _read_binary(path: Path, data: bytes, n: int, dim: int, pos: int) -> tuple[l
         vectors[i] = np.frombuffer(data, dtype=_FLOAT32_LE, count=dim, offset=space + 1)
         pos = space + 1 + row_bytes
     if data[pos:].strip():
-        raise VectorsFormatError(f"{path}: data after the {n} rows the header announces")
-    return words, vectors
+        raise VectorsFormatError(f"{path}: {size - pos:,} bytes of data after the {n:,} rows the header announces")
+    return words, vectors, ("row", 1)
 
 
-def _read_text(path: Path, data: bytes, header: tuple[int, int, int] | None) -> tuple[list[str], np.ndarray]:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise VectorsFormatError(f"{path}: not UTF-8 text (byte {exc.start}); is it a binary file?") from None
-    lines = text.splitlines()
-    if header is not None:
-        lines = lines[1:]
-    lines = [line for line in lines if line.strip()]
+def _read_text(
+    path: Path, data: bytes, header: tuple[int, int, int] | None
+) -> tuple[list[str], np.ndarray, tuple[str, int]]:
+    start = 0 if header is None else header[2]
+    first_line = 1 if header is None else 2
+    body = data[start:]
+    lines = body.split(b"\n")
+    while lines and not lines[-1].strip():
+        lines.pop()
     if not lines:
-        raise VectorsFormatError(f"{path}: no vectors in file")
-    dim = header[1] if header is not None else len(lines[0].split()) - 1
-    if dim < 1:
-        raise VectorsFormatError(f"{path}: first row has no vector components")
-    if header is not None and len(lines) != header[0]:
-        raise VectorsFormatError(f"{path}: header announces {header[0]} rows, file has {len(lines)}")
+        raise VectorsFormatError(f"{path}: no vectors after the header")
+    if header is None:
+        dim = _glove_dim(path, lines[0])
+    else:
+        n, dim = header[0], header[1]
+        if len(lines) != n:
+            raise VectorsFormatError(f"{path}: header announces {n:,} rows, file has {len(lines):,}")
+        if n * (2 * dim + 1) > len(body):
+            raise VectorsFormatError(
+                f"{path}: header announces dimension {dim:,} but the file has only {len(body):,} bytes for its "
+                f"{n:,} rows; the header is wrong"
+            )
     words: list[str] = []
     vectors = np.empty((len(lines), dim), dtype=np.float32)
+    for begin in range(0, len(lines), _TEXT_CHUNK_ROWS):
+        chunk = lines[begin : begin + _TEXT_CHUNK_ROWS]
+        out = vectors[begin : begin + len(chunk)]
+        parsed = _parse_simple_rows(chunk, dim, out)
+        words.extend(parsed if parsed is not None else _parse_rows_strictly(path, chunk, dim, out, first_line + begin))
+    return words, vectors, ("line", first_line)
+
+
+def _glove_dim(path: Path, line: bytes) -> int:
+    """Fields of the first row minus one (its word)."""
+    dim = len(line.split()) - 1
+    if dim < 1:
+        raise VectorsFormatError(f"{path}: line 1 has no numbers after the word; not a vectors file?")
+    return dim
+
+
+def _parse_simple_rows(lines: list[bytes], dim: int, out: np.ndarray) -> list[str] | None:
+    """Fast path for rows ``word v1 ... vD`` with single spaces: their words, or None (``out`` may be
+    partly written) if a row is not of that form, a value does not parse or a word is not UTF-8."""
+    rests = []
+    heads = []
+    for line in lines:
+        parts = line.split(None, 1)
+        if len(parts) != 2:
+            return None
+        rest = parts[1].rstrip()
+        if rest.count(b" ") != dim - 1:
+            return None
+        heads.append(parts[0])
+        rests.append(rest)
+    try:
+        values = np.fromstring(b" ".join(rests), dtype=np.float64, sep=" ")
+        words = [word.decode("utf-8") for word in heads]
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if values.size != len(lines) * dim:
+        return None
+    with np.errstate(over="ignore"):  # beyond float32: inf, refused with the other non-finite values
+        out[:] = values.reshape(len(lines), dim)
+    return words
+
+
+def _parse_rows_strictly(path: Path, lines: list[bytes], dim: int, out: np.ndarray, first_line: int) -> list[str]:
+    """Parse each row with the full rules; the first bad row raises with its line number."""
+    words = []
     for i, line in enumerate(lines):
-        fields = line.rstrip().rsplit(" ", dim)  # a word may contain spaces (GloVe 840B)
-        if len(fields) != dim + 1:
-            raise VectorsFormatError(f"{path}: row {i + 1} has {len(fields) - 1} components, expected {dim}")
-        words.append(fields[0])
+        where = f"{path}: line {first_line + i}"
+        fields = line.split()
+        if not fields:
+            raise VectorsFormatError(f"{where} is empty")
+        trailing = 0
+        while trailing < len(fields) - 1 and _is_number(fields[-1 - trailing]):
+            trailing += 1
+        if len(fields) < dim + 1 or trailing > dim:
+            found = min(trailing, len(fields) - 1) if len(fields) > dim + 1 else len(fields) - 1
+            raise VectorsFormatError(f"{where} has {found} values after the word, expected {dim}")
+        word, *values = line.strip().rsplit(None, dim)
+        bad = next((v for v in values if not _is_number(v)), None)
+        if bad is not None:
+            hint = " (a decimal comma? numbers need a '.')" if b"," in bad else ""
+            raise VectorsFormatError(f"{where}: {bad.decode('utf-8', 'replace')!r} is not a number{hint}")
         try:
-            vectors[i] = np.array(fields[1:], dtype=np.float64)
-        except ValueError:
-            raise VectorsFormatError(f"{path}: row {i + 1} has a component that is not a number") from None
-    return words, vectors
+            words.append(word.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise VectorsFormatError(f"{where}: the word is not UTF-8") from None
+        with np.errstate(over="ignore"):
+            out[i] = np.array([float(v) for v in values], dtype=np.float64)
+    return words
+
+
+def _read_native(path: Path) -> tuple[list[str], np.ndarray]:
+    vectors = _map_npy(path)
+    words_path = native_words_path(path)
+    try:
+        text = _read_file(words_path, "native word list").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise VectorsFormatError(f"{words_path}: not UTF-8 (byte {exc.start})") from None
+    lines = text[:-1].split("\n") if text.endswith("\n") else text.split("\n")
+    header = _NATIVE_HEADER_RE.fullmatch(lines[0]) if lines else None
+    if header is not None:
+        lines = lines[1:]
+    if "" in lines:
+        raise VectorsFormatError(f"{words_path}: line {lines.index('') + 1 + (header is not None)} is empty")
+    n, dim = vectors.shape
+    mismatch = len(lines) != n
+    if header is not None:
+        mismatch = mismatch or (int(header[1]), int(header[2])) != (n, dim) or int(header[3], 16) != _crc32(vectors)
+    if mismatch:
+        raise VectorsFormatError(
+            f"{path}: expected a float32 (V, D) matrix and V words, found {n:,} x {dim} and {len(lines):,} words "
+            f"in {words_path}{'' if len(lines) != n else ' with another checksum'}: the two files do not belong "
+            "together (different writes, or an interrupted one); write the vectors again"
+        )
+    return lines, vectors
+
+
+def _crc32(matrix: np.ndarray) -> int:
+    crc = 0
+    for begin in range(0, len(matrix), _FINITE_CHUNK_ROWS):
+        crc = zlib.crc32(np.ascontiguousarray(matrix[begin : begin + _FINITE_CHUNK_ROWS]), crc)
+    return crc
+
+
+def _map_npy(path: Path) -> np.ndarray:
+    """Memory-map a ``.npy`` file after checking its header: 2-d float32, non-empty, exactly the file's size."""
+    try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+            if version not in read_header:
+                raise VectorsFormatError(f"{path}: unsupported .npy version {version}")
+            shape, fortran_order, dtype = read_header[version](fh)
+            offset = fh.tell()
+            size = os.fstat(fh.fileno()).st_size
+    except OSError as exc:
+        raise storage_error(exc, "read vectors file", path) from None
+    except (ValueError, TypeError, SyntaxError, OverflowError, EOFError) as exc:
+        raise VectorsFormatError(f"{path}: not a valid .npy file ({exc})") from None
+    if len(shape) != 2 or dtype.kind != "f" or dtype.itemsize != 4 or not all(shape):
+        raise VectorsFormatError(f"{path}: expected a non-empty float32 (V, D) matrix, found {dtype} {shape}")
+    expected = offset + 4 * shape[0] * shape[1]
+    if size != expected:
+        state = "truncated" if size < expected else f"{size - expected:,} bytes after the matrix"
+        raise VectorsFormatError(f"{path}: {state}: its header announces {shape[0]:,} x {shape[1]:,} float32 "
+                                 f"({expected:,} bytes) and the file has {size:,}")
+    try:
+        return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran_order else "C")
+    except OSError as exc:
+        raise storage_error(exc, "read vectors file", path) from None
+
+
+def first_nonfinite_row(vectors: np.ndarray) -> int | None:
+    """Index of the first row with a NaN or infinite value, or None (one pass, in chunks)."""
+    for begin in range(0, len(vectors), _FINITE_CHUNK_ROWS):
+        sums = np.add.reduce(vectors[begin : begin + _FINITE_CHUNK_ROWS], axis=1, dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(sums))
+        if bad.size:
+            return begin + int(bad[0])
+    return None
+
+
+def _refuse_nonfinite(path: Path, words: list[str], vectors: np.ndarray, numbering: tuple[str, int]) -> None:
+    row = first_nonfinite_row(vectors)
+    if row is None:
+        return
+    kind, first = numbering
+    raise VectorsFormatError(
+        f"{path}: {kind} {first + row}: the vector of {words[row]!r} has NaN or infinite values (or values beyond "
+        "float32's range); use --allow-nonfinite to load anyway"
+    )

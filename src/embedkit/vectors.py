@@ -1,8 +1,13 @@
 """Trained word vectors and the queries on them: similarity, nearest neighbours, analogies.
 
-All queries use cosine similarity, computed on unit-normalised float32 vectors (rows of zero
-norm stay zero). Words are looked up exactly; :meth:`Embeddings.restricted` gives the
-case-folded, frequency-restricted view the evaluators use.
+All queries use cosine similarity, computed on unit-normalised float32 vectors. Words are
+looked up exactly.
+
+Zero vectors (and rows with NaN or infinite values, which load only with
+``allow_nonfinite=True``) are similar to nothing: their unit vector is zero, so their cosine
+with any word is 0; they are never returned as a neighbour or an answer, and a query on such a
+word is an error. A query that leaves no candidate (a one-word vocabulary) is an error too,
+never an empty answer.
 """
 
 from __future__ import annotations
@@ -13,12 +18,16 @@ from functools import cached_property
 
 import numpy as np
 
-from .errors import UnknownWordError, VectorsFormatError
+from .errors import EmbedkitError, UnknownWordError, VectorsFormatError
 from .io import read_vectors, write_vectors
 
 ANALOGY_METHODS = ("3cosadd", "3cosmul")
 #: 3CosMul's epsilon in the denominator (Levy & Goldberg 2014; gensim uses the same).
 COSMUL_EPSILON = 1e-6
+
+
+class ZeroVectorError(EmbedkitError):
+    """A query word has a zero (or non-finite) vector, or the query words cancel out."""
 
 
 class Embeddings:
@@ -46,15 +55,27 @@ class Embeddings:
             raise ValueError("duplicate words in embeddings")
 
     @classmethod
-    def load(cls, path: str | os.PathLike, fmt: str = "auto") -> "Embeddings":
-        """Read a word2vec text/binary, GloVe text or fastText ``.vec`` file (see :mod:`embedkit.io`).
+    def load(cls, path: str | os.PathLike, fmt: str = "auto", allow_nonfinite: bool = False) -> "Embeddings":
+        """Read a word2vec text/binary, GloVe text, fastText ``.vec`` or native file (see :mod:`embedkit.io`).
+
+        Parameters
+        ----------
+        path : str or PathLike
+        fmt : str
+            One of :data:`embedkit.io.FORMATS` (default ``auto``: detected from the content).
+        allow_nonfinite : bool
+            Load rows with NaN/Inf values (they are then similar to nothing) instead of refusing
+            the file (default False).
 
         Raises
         ------
         VectorsFormatError
-            If the file is unreadable or malformed, or lists a word twice.
+            If the file is missing or malformed, lists a word twice, or has non-finite values
+            (unless allowed).
+        StorageError
+            If the file system refuses the read.
         """
-        words, vectors = read_vectors(path, fmt)
+        words, vectors = read_vectors(path, fmt, allow_nonfinite=allow_nonfinite)
         if len(set(words)) != len(words):
             seen: set[str] = set()
             duplicate = next(w for w in words if w in seen or seen.add(w))
@@ -86,14 +107,37 @@ class Embeddings:
             raise UnknownWordError(word) from None
 
     @cached_property
+    def norms(self) -> np.ndarray:
+        """L2 norm of each row, shape (V,), float64 (NaN or inf for rows with non-finite values)."""
+        with np.errstate(all="ignore"):
+            return np.sqrt(np.einsum("ij,ij->i", self.vectors, self.vectors, dtype=np.float64))
+
+    @cached_property
+    def usable(self) -> np.ndarray:
+        """Rows that can be similar to something: finite with a non-zero norm, shape (V,), bool."""
+        return np.isfinite(self.norms) & (self.norms > 0)
+
+    @cached_property
     def unit(self) -> np.ndarray:
-        """Rows scaled to unit L2 norm, shape (V, D), float32 (zero rows stay zero)."""
-        norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
-        return self.vectors / np.where(norms > 0, norms, 1).astype(np.float32)
+        """Rows scaled to unit L2 norm, shape (V, D), float32; zero and non-finite rows are zero."""
+        scale = np.divide(1.0, self.norms, out=np.zeros_like(self.norms), where=self.usable).astype(np.float32)
+        with np.errstate(all="ignore"):
+            unit = self.vectors * scale[:, None]
+        unit[~self.usable] = 0
+        return unit
 
     def similarity(self, word1: str, word2: str) -> float:
-        """Cosine similarity of two words, in [-1, 1]."""
+        """Cosine similarity of two words, in [-1, 1]; 0 if either has a zero (or non-finite) vector."""
         return float(self.unit[self.row(word1)] @ self.unit[self.row(word2)])
+
+    def _query_rows(self, words: Sequence[str]) -> list[int]:
+        """Rows of query words; raises if one is unknown or similar to nothing."""
+        rows = [self.row(w) for w in words]
+        for word, row in zip(words, rows):
+            if not self.usable[row]:
+                kind = "a zero vector" if self.norms[row] == 0 else "non-finite values"
+                raise ZeroVectorError(f"{word!r} has {kind}; it is similar to nothing")
+        return rows
 
     def most_similar(
         self,
@@ -122,19 +166,25 @@ class Embeddings:
         ------
         UnknownWordError
             If a query word is not in the vocabulary.
+        ZeroVectorError
+            If a query word has a zero vector or the query words cancel out.
+        EmbedkitError
+            If no word is left to compare with.
         ValueError
             If no query word is given.
         """
         if not positive and not negative:
             raise ValueError("most_similar needs at least one word")
-        rows = [self.row(w) for w in positive] + [self.row(w) for w in negative]
+        rows = self._query_rows([*positive, *negative])
         weights = np.array([1.0] * len(positive) + [-1.0] * len(negative), dtype=np.float32)
         query = (weights[:, None] * self.unit[rows]).mean(axis=0)
         norm = np.linalg.norm(query)
-        if norm > 0:
-            query /= norm
+        if not norm > 1e-6:
+            raise ZeroVectorError(f"the query {' '.join([*positive, *('-' + w for w in negative)])} is a zero vector "
+                                  "(its words cancel out)")
+        query /= norm
         scores = self._candidates(restrict_vocab) @ query
-        return self._top(scores, topn, exclude=set(rows))
+        return self._top(scores, topn, exclude=rows)
 
     def analogy(
         self, a: str, b: str, c: str, topn: int = 10, method: str = "3cosadd", restrict_vocab: int | None = None
@@ -154,16 +204,21 @@ class Embeddings:
         Returns
         -------
         list of (word, score) pairs, best first; ``a``, ``b`` and ``c`` are excluded.
+
+        Raises
+        ------
+        UnknownWordError, ZeroVectorError, EmbedkitError
+            As :meth:`most_similar`.
         """
         if method == "3cosadd":
             return self.most_similar([a, c], [b], topn=topn, restrict_vocab=restrict_vocab)
         if method != "3cosmul":
             raise ValueError(f"unknown analogy method {method!r} (choose from {', '.join(ANALOGY_METHODS)})")
-        rows = [self.row(w) for w in (a, b, c)]
+        rows = self._query_rows([a, b, c])
         candidates = self._candidates(restrict_vocab)
         shifted = (1.0 + candidates @ self.unit[rows].T) / 2.0
         scores = shifted[:, 0] * shifted[:, 2] / (shifted[:, 1] + np.float32(COSMUL_EPSILON))
-        return self._top(scores, topn, exclude=set(rows))
+        return self._top(scores, topn, exclude=rows)
 
     def doesnt_match(self, words: Sequence[str]) -> str:
         """The word least similar to the others: lowest cosine to the normalised mean of the
@@ -173,12 +228,14 @@ class Embeddings:
         ------
         UnknownWordError
             If a word is not in the vocabulary.
+        ZeroVectorError
+            If a word has a zero vector.
         ValueError
             With fewer than two words.
         """
         if len(words) < 2:
             raise ValueError("doesnt_match needs at least two words")
-        rows = [self.row(w) for w in words]
+        rows = self._query_rows(words)
         mean = self.unit[rows].mean(axis=0)
         mean /= max(float(np.linalg.norm(mean)), 1e-12)
         return words[int(np.argmin(self.unit[rows] @ mean))]
@@ -186,10 +243,18 @@ class Embeddings:
     def _candidates(self, restrict_vocab: int | None) -> np.ndarray:
         return self.unit if restrict_vocab is None else self.unit[:restrict_vocab]
 
-    def _top(self, scores: np.ndarray, topn: int, exclude: set[int]) -> list[tuple[str, float]]:
-        k = min(len(scores), topn + len(exclude))
-        if k <= 0:
-            return []
+    def _top(self, scores: np.ndarray, topn: int, exclude: list[int]) -> list[tuple[str, float]]:
+        """The ``topn`` best usable rows outside ``exclude``, best first."""
+        allowed = self.usable[: len(scores)].copy()
+        allowed[[r for r in exclude if r < len(scores)]] = False
+        count = int(np.count_nonzero(allowed))
+        if count == 0:
+            raise EmbedkitError(
+                f"nothing to compare with: the vectors have {len(self)} word(s), none of them outside the query "
+                "with a non-zero vector"
+            )
+        scores = np.where(allowed, scores, -np.inf)
+        k = min(topn, count)
         best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        best = best[np.argsort(-scores[best], kind="stable")]
-        return [(self.words[i], float(scores[i])) for i in best if i not in exclude][:topn]
+        best = best[np.argsort(-scores[best], kind="stable")][:k]
+        return [(self.words[i], float(scores[i])) for i in best]
