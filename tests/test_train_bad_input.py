@@ -303,7 +303,7 @@ def private_env(tmp_path):
 STAGES = {
     "reading": ([], "counting words"),
     "training": (["--epochs", "200"], "epoch 1/200"),
-    "counting co-occurrences": (["--model", "glove", "--memory", "0.002", "--window", "15"], "cooccur"),
+    "counting co-occurrences": (["--model", "glove", "--memory", "0.002", "--window", "15", "--epochs", "500"], "cooccur"),
 }
 
 

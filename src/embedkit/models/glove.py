@@ -29,6 +29,7 @@ from ..config import GloveConfig
 from ..cooccur import CellSink, CooccurrenceOptions, Cooccurrences, cooccurrences_for
 from ..encode import PreparedCorpus
 from ..errors import ConfigError, TrainingError
+from ..memory import gib
 from ..vectors import Embeddings
 from ._checks import require_context_pairs, require_words
 from ._glove_kernels import shuffle_cells, train_blocks
@@ -141,7 +142,7 @@ def train_glove_cooccurrences(
     parameters = 2 * _BYTES_PER_PARAMETER * n_words * (dim + 1)
     if parameters > budget:
         raise ConfigError(
-            f"GloVe's parameters need {parameters / (1 << 30):.2f} GiB, over --memory {config.memory:g}; raise "
+            f"GloVe's parameters need {gib(parameters)}, over --memory {config.memory:g} GiB; raise "
             "--memory or shrink the vocabulary (--min-count, --max-vocab) or --dim"
         )
     with tempfile.TemporaryDirectory(prefix="embedkit-glove-") as scratch:
