@@ -8,7 +8,9 @@ For target word sets X, Y and attribute sets A, B, with cosine similarity ``cos`
 
 The one-sided p-value is the share of equal-size re-partitions (X_i, Y_i) of X u Y with
 ``S(X_i, Y_i) > S(X, Y)``: all of them when there are at most ``permutations`` partitions, else
-``permutations`` random ones (seeded). Words missing from the vectors are dropped and listed.
+``permutations`` random ones (seeded). Words missing from the vectors, or whose vector is zero
+or not finite, are dropped and listed. A test whose effect size is undefined (all associations
+equal) is an error, never ``d = nan``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .datasets import read_text
 from .errors import ConfigError, EmbedkitError
 from .vectors import Embeddings
 
@@ -57,7 +60,7 @@ class WeatResult:
 
     def summary(self) -> str:
         x, y, a, b = self.test.names
-        note = f"; {len(self.missing)} word(s) not in the vocabulary" if self.missing else ""
+        note = f"; {len(self.missing)} word(s) not in the vocabulary or with a zero vector" if self.missing else ""
         p = f"p < {1 / self.partitions:.2g}" if self.p_value == 0 else f"p = {self.p_value:.4g}"
         how = "all" if self.exact else "sampled"
         return (f"{self.test.name}: {x} vs {y} with {a} vs {b}: effect size d = {self.effect_size:+.3f}, "
@@ -71,24 +74,56 @@ def load_tests(path: str | os.PathLike | None = None) -> dict[str, WeatTest]:
     Raises
     ------
     ConfigError
-        If the file cannot be read or a table lacks one of X, Y, A, B.
+        Naming the file (and the test) if the file cannot be read, is not UTF-8 TOML, defines
+        no test, or a test is malformed: X, Y, A or B missing, empty or not a list of non-empty
+        strings, a word listed twice in a set or in both X and Y (or both A and B), ``names``
+        not a list of four strings, or an unknown key.
     """
     source = Path(str(resources.files("embedkit.datasets") / "weat.toml")) if path is None else Path(path)
+    text = read_text(source, "WEAT sets file", ConfigError)
     try:
-        tables = tomllib.loads(source.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        tables = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"cannot read WEAT sets {source}: {exc}") from None
-    tests = {}
-    for name, table in tables.items():
-        if not isinstance(table, dict) or any(not isinstance(table.get(k), list) for k in SET_KEYS):
-            raise ConfigError(f"{source}: test [{name}] needs word lists X, Y, A and B")
-        names = tuple(table.get("names", SET_KEYS))
-        tests[name] = WeatTest(name, *(tuple(str(w) for w in table[k]) for k in SET_KEYS), names=names)
-    return tests
+    if not tables:
+        raise ConfigError(f"{source}: no WEAT test (one table per test, with lists X, Y, A and B)")
+    return {name: _test_from_table(source, name, table) for name, table in tables.items()}
+
+
+def _test_from_table(source: Path, name: str, table) -> WeatTest:
+    where = f"{source}: test [{name}]"
+    if not isinstance(table, dict) or any(not isinstance(table.get(k), list) for k in SET_KEYS):
+        raise ConfigError(f"{where} needs word lists X, Y, A and B")
+    unknown = sorted(set(table) - {*SET_KEYS, "names"})
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (known: X, Y, A, B, names)")
+    sets = {}
+    for key in SET_KEYS:
+        words = table[key]
+        if not words:
+            raise ConfigError(f"{where}: {key} is empty")
+        bad = [w for w in words if not isinstance(w, str) or not w.strip()]
+        if bad:
+            raise ConfigError(f"{where}: {key} must list words (non-empty strings), found {bad[0]!r}")
+        twice = sorted({w for w in words if words.count(w) > 1})
+        if twice:
+            raise ConfigError(f"{where}: {key} lists {', '.join(map(repr, twice))} more than once")
+        sets[key] = tuple(words)
+    for first, second in (("X", "Y"), ("A", "B")):
+        shared = sorted(set(sets[first]) & set(sets[second]))
+        if shared:
+            raise ConfigError(f"{where}: {', '.join(map(repr, shared))} in both {first} and {second}")
+    names = table.get("names", list(SET_KEYS))
+    if not isinstance(names, list) or len(names) != 4 or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"{where}: names must be a list of four strings (for X, Y, A and B), got {names!r}")
+    return WeatTest(name, *(sets[k] for k in SET_KEYS), names=tuple(names))
 
 
 def weat(embeddings: Embeddings, test: WeatTest, permutations: int = 10_000, seed: int = 1) -> WeatResult:
     """Run one WEAT on ``embeddings``.
+
+    Words missing from the vectors, or whose vector is zero or not finite (no direction, so no
+    cosine), are dropped and listed in :attr:`WeatResult.missing`.
 
     Parameters
     ----------
@@ -100,23 +135,31 @@ def weat(embeddings: Embeddings, test: WeatTest, permutations: int = 10_000, see
     Raises
     ------
     EmbedkitError
-        If a target set keeps fewer than 2 words or an attribute set none.
+        If a target set keeps fewer than 2 words or an attribute set none, or the effect size
+        is undefined: every target word has the same association (standard deviation 0, e.g.
+        identical or all-equal vectors).
     """
-    kept, missing = {}, []
+    unit, missing = {}, []
     for key, words in zip(SET_KEYS, (test.X, test.Y, test.A, test.B)):
-        kept[key] = [w for w in words if w in embeddings]
-        missing += [w for w in words if w not in embeddings]
-    if len(kept["X"]) < 2 or len(kept["Y"]) < 2 or not kept["A"] or not kept["B"]:
-        raise EmbedkitError(f"WEAT {test.name}: too few of its words are in the vocabulary "
-                            f"(kept X {len(kept['X'])}, Y {len(kept['Y'])}, A {len(kept['A'])}, B {len(kept['B'])})")
-    unit = embeddings.unit
-    targets = unit[[embeddings.row(w) for w in kept["X"] + kept["Y"]]]
-    association = (targets @ unit[[embeddings.row(w) for w in kept["A"]]].T).mean(axis=1) - \
-        (targets @ unit[[embeddings.row(w) for w in kept["B"]]].T).mean(axis=1)
-    association = association.astype(np.float64)
-    n_x = len(kept["X"])
+        present = [w for w in words if w in embeddings]
+        rows = [embeddings.row(w) for w in present]
+        usable = embeddings.usable[rows]
+        unit[key] = embeddings.unit[rows][usable].astype(np.float64)
+        missing += [w for w in words if w not in present] + [w for w, ok in zip(present, usable) if not ok]
+    kept = {key: len(rows) for key, rows in unit.items()}
+    if kept["X"] < 2 or kept["Y"] < 2 or not kept["A"] or not kept["B"]:
+        raise EmbedkitError(f"{test.name}: too few of its words are in the vocabulary with a nonzero vector "
+                            f"(kept X {kept['X']}, Y {kept['Y']}, A {kept['A']}, B {kept['B']})")
+    targets = np.concatenate([unit["X"], unit["Y"]])
+    association = (targets @ unit["A"].T).mean(axis=1) - (targets @ unit["B"].T).mean(axis=1)
+    n_x = kept["X"]
     s_x, s_y = association[:n_x], association[n_x:]
-    effect = (s_x.mean() - s_y.mean()) / association.std(ddof=1)
+    spread = association.std(ddof=1)
+    if not spread > 0:
+        x, y, a, b = test.names
+        raise EmbedkitError(f"{test.name}: effect size undefined (every word of {x} and {y} is equally associated "
+                            f"with {a} vs {b}: standard deviation 0; are the vectors identical?)")
+    effect = (s_x.mean() - s_y.mean()) / spread
     observed = s_x.sum() - s_y.sum()
     total = association.sum()
     n = len(association)

@@ -4,23 +4,27 @@ A corpus is one or more text files (plain, ``.gz``, ``.bz2`` or ``.xz``) or dire
 them. Each line is one sentence or document, as in word2vec.c and gensim's ``LineSentence``.
 Lines longer than ``max_sentence_length`` tokens are split into pieces of at most that length;
 the number of lines split is counted in :class:`CorpusStats` and reported, never silent
-(gensim truncates such sentences at 10,000 words without a word).
+(gensim truncates such sentences at 10,000 words without a word). A UTF-8 byte-order mark at
+the start of a file is dropped; a NUL byte anywhere makes the file a binary file, refused with
+its line number; pipes, sockets and devices are refused (the corpus is read more than once).
 """
 
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import lzma
 import os
 import re
+import stat
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import CorpusError
+from .errors import CorpusError, describe_os_error
 
 #: Tokenizer modes: ``whitespace`` splits on runs of whitespace (word2vec.c, gensim);
 #: ``regex`` keeps words (letters/digits with inner apostrophes or hyphens) and drops
@@ -94,33 +98,74 @@ class CorpusStats:
 def expand_paths(paths: Sequence[str | os.PathLike]) -> list[Path]:
     """Resolve corpus arguments to a sorted list of files.
 
-    Directories are walked recursively (hidden entries skipped) and their files sorted by
-    path, so the corpus order does not depend on the file system.
+    Directories are walked recursively (hidden entries skipped, symbolic links to directories
+    not followed) and their files sorted by path, so the corpus order does not depend on the
+    file system.
 
     Raises
     ------
     CorpusError
-        If no path is given, a path does not exist, or a directory holds no files.
+        If no path is given, a path does not exist or cannot be read, a directory holds no
+        files, or a path (or a file in a directory) is not a regular file: a pipe such as a
+        piped ``/dev/stdin``, a socket or a device (the corpus is read more than once).
     """
     if not paths:
         raise CorpusError("no corpus given")
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+        mode = _stat_mode(path, "corpus file not found")
+        if stat.S_ISDIR(mode):
+            found = _walk(path)
             if not found:
                 raise CorpusError(f"corpus directory has no files: {path}")
             files.extend(found)
-        elif path.is_file():
-            files.append(path)
         else:
-            raise CorpusError(f"corpus file not found: {path}")
+            _check_regular(path, mode)
+            files.append(path)
     return files
+
+
+def not_regular_kind(mode: int) -> str | None:
+    """What a file that is not a regular file or directory is, in words ("a pipe"), else None."""
+    for test, kind in ((stat.S_ISFIFO, "a pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return kind
+    return None
+
+
+def _stat_mode(path: Path, missing: str) -> int:
+    try:
+        return path.stat().st_mode
+    except FileNotFoundError:
+        raise CorpusError(f"{missing}: {path}") from None
+    except OSError as exc:
+        raise CorpusError(f"cannot read corpus {path}: {describe_os_error(exc)}") from None
+
+
+def _check_regular(path: Path, mode: int) -> None:
+    kind = not_regular_kind(mode)
+    if kind is not None:
+        raise CorpusError(f"{path} is not a regular file ({kind}); embedkit reads the corpus more than once: "
+                          "save it to a file first")
+
+
+def _walk(directory: Path) -> list[Path]:
+    """The files under ``directory`` (hidden entries skipped), sorted by path."""
+
+    def refuse(exc: OSError) -> None:
+        raise CorpusError(f"cannot read corpus directory {exc.filename}: {describe_os_error(exc)}")
+
+    found = []
+    for root, dirs, names in os.walk(directory, onerror=refuse):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]  # links to directories are listed, not walked
+        for name in names:
+            if not name.startswith("."):
+                path = Path(root) / name
+                _check_regular(path, _stat_mode(path, f"corpus directory {directory} has a broken link"))
+                found.append(path)
+    return sorted(found)
 
 
 def open_binary(path: Path) -> BinaryIO:
@@ -201,13 +246,18 @@ class Corpus:
         return (lambda s: s.lower().split()) if lower else str.split
 
     def _decoded_lines(self, path: Path, stats: CorpusStats) -> Iterator[str]:
+        """The lines of ``path`` as text: a leading UTF-8 byte-order mark dropped, NUL bytes refused."""
         policy = self.options.encoding_errors
         try:
             with open_binary(path) as fh:
                 head = fh.peek(_SNIFF_BYTES)[:_SNIFF_BYTES] if hasattr(fh, "peek") else b""
-                if b"\x00" in head:
-                    raise CorpusError(f"{path} looks like a binary file (NUL bytes), not text")
+                if b"\x00" in head:  # refused before a binary file's first "line" is read whole
+                    raise _binary_file(path, head.count(b"\n", 0, head.index(b"\x00")) + 1)
                 for number, raw in enumerate(fh, start=1):
+                    if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                        raw = raw[len(codecs.BOM_UTF8):]
+                    if b"\x00" in raw:
+                        raise _binary_file(path, number)
                     try:
                         yield raw.decode("utf-8")
                     except UnicodeDecodeError as exc:
@@ -218,5 +268,11 @@ class Corpus:
                             ) from None
                         stats.invalid_utf8_lines += 1
                         yield raw.decode("utf-8", errors=policy)
-        except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
-            raise CorpusError(f"cannot read {path}: {exc}") from None
+        except OSError as exc:
+            raise CorpusError(f"cannot read {path}: {describe_os_error(exc)}") from None
+        except (EOFError, lzma.LZMAError, zlib.error) as exc:
+            raise CorpusError(f"cannot read {path}: {exc} (a damaged or truncated compressed file)") from None
+
+
+def _binary_file(path: Path, line: int) -> CorpusError:
+    return CorpusError(f"{path}:{line}: looks like a binary file (NUL bytes), not text; give text files")

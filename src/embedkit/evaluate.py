@@ -13,6 +13,19 @@ the numbers agree on the same vectors file:
 
 Matching is case-insensitive by default: words are upper-cased and, where several vocabulary
 words fold to the same key, the most frequent one is used.
+
+Where embedkit is stricter than gensim (which scores such input without a word):
+
+* a word whose vector is zero or not finite has no direction, so it counts as out of
+  vocabulary: a pair or question with such a word is skipped and counted with the OOV ones, and
+  such a word is never an analogy answer;
+* an analogy whose best score is tied with a wrong candidate's (e.g. every score zero) is
+  answered wrong, never right by the order of the vocabulary;
+* Spearman's rho is undefined when all similarities (or all human scores) are equal: that is
+  an error saying so, never ``nan``;
+* dataset files are parsed strictly: a line that is not ``word1 word2 score`` (similarity) or
+  ``a b c d`` / ``: section`` (analogy), or a score that is not a finite number, is an error
+  with its line number (gensim skips such lines).
 """
 
 from __future__ import annotations
@@ -24,7 +37,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from .datasets import DATASETS, locate
+from .datasets import DATASETS, locate, read_text
 from .errors import EmbedkitError
 from .vectors import ANALOGY_METHODS, COSMUL_EPSILON, Embeddings
 
@@ -67,20 +80,23 @@ class AnalogyResult:
     sections: list[tuple[str, int, int]] = field(default_factory=list)
 
     @property
-    def accuracy(self) -> float:
-        return self.correct / self.questions if self.questions else float("nan")
+    def accuracy(self) -> float | None:
+        """Share of the questions answered right; None when no question was asked."""
+        return self.correct / self.questions if self.questions else None
 
-    def _part(self, syntactic: bool) -> float:
+    def _part(self, syntactic: bool) -> float | None:
         picked = [(c, n) for name, c, n in self.sections if name.startswith("gram") == syntactic]
         total = sum(n for _, n in picked)
-        return sum(c for c, _ in picked) / total if total else float("nan")
+        return sum(c for c, _ in picked) / total if total else None
 
     @property
-    def semantic_accuracy(self) -> float:
+    def semantic_accuracy(self) -> float | None:
+        """Accuracy over the sections not named ``gram*``; None when they asked nothing."""
         return self._part(syntactic=False)
 
     @property
-    def syntactic_accuracy(self) -> float:
+    def syntactic_accuracy(self) -> float | None:
+        """Accuracy over the ``gram*`` sections; None when they asked nothing."""
         return self._part(syntactic=True)
 
     def row(self) -> dict:
@@ -95,16 +111,26 @@ class AnalogyResult:
 
     def summary(self) -> str:
         return (
-            f"{self.dataset} ({self.method}): accuracy {self.accuracy:.4f} "
-            f"({self.correct}/{self.questions}; semantic {self.semantic_accuracy:.4f}, "
-            f"syntactic {self.syntactic_accuracy:.4f}), {self.oov_questions} questions skipped (a word out of "
-            "vocabulary or beyond --restrict-vocab)"
+            f"{self.dataset} ({self.method}): accuracy {_score(self.accuracy)} "
+            f"({self.correct}/{self.questions}; semantic {_score(self.semantic_accuracy)}, "
+            f"syntactic {_score(self.syntactic_accuracy)}), {self.oov_questions} questions skipped (a word out of "
+            "vocabulary, beyond --restrict-vocab or with a zero vector)"
         )
 
 
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
 def guess_kind(path: str | os.PathLike) -> str:
-    """``analogy`` if the file has ``: section`` lines or four-word rows, else ``similarity``."""
-    for line in _lines(path):
+    """``analogy`` if the file has ``: section`` lines or four-word rows, else ``similarity``.
+
+    Raises
+    ------
+    EmbedkitError
+        If the file cannot be read as UTF-8 text or holds nothing but comments.
+    """
+    for _, line in _lines(path):
         if line.startswith(":") or len(line.split()) == 4:
             return "analogy"
         if not line.startswith("#"):
@@ -112,22 +138,34 @@ def guess_kind(path: str | os.PathLike) -> str:
     raise EmbedkitError(f"dataset file is empty: {path}")
 
 
-def _lines(path: str | os.PathLike) -> list[str]:
-    try:
-        return [line.rstrip("\n") for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EmbedkitError(f"cannot read dataset {path}: {exc}") from None
+def _lines(path: str | os.PathLike) -> list[tuple[int, str]]:
+    """(line number, line) of the non-blank lines of a dataset file."""
+    return [(number, line) for number, line in enumerate(read_text(path, "dataset").splitlines(), start=1)
+            if line.strip()]
 
 
-def _lookup(embeddings: Embeddings, restrict_vocab: int, case_insensitive: bool) -> dict[str, int]:
-    """Key -> row for the first ``restrict_vocab`` words; on case collisions the most frequent wins."""
-    words = embeddings.words[:restrict_vocab]
-    if not case_insensitive:
-        return {w: i for i, w in enumerate(words)}
+def _lookup(embeddings: Embeddings, usable: np.ndarray, case_insensitive: bool) -> dict[str, int]:
+    """Key -> row of the words with a direction among the first ``len(usable)``; on case
+    collisions the most frequent such word wins."""
     table: dict[str, int] = {}
-    for i, w in enumerate(words):
-        table.setdefault(w.upper(), i)
+    for i, w in enumerate(embeddings.words[: len(usable)]):
+        if usable[i]:
+            table.setdefault(w.upper() if case_insensitive else w, i)
     return table
+
+
+def _similarity_pair(path, number: int, line: str) -> tuple[str, str, float]:
+    parts = [p.strip() for p in (line.split("\t") if "\t" in line else line.split())]
+    if len(parts) != 3:
+        raise EmbedkitError(f"{path}:{number}: expected 'word1 word2 score' (3 columns), got {len(parts)}: "
+                            f"{line.strip()[:60]!r}")
+    try:
+        score = float(parts[2])
+    except ValueError:
+        raise EmbedkitError(f"{path}:{number}: the score {parts[2][:30]!r} is not a number") from None
+    if not np.isfinite(score):
+        raise EmbedkitError(f"{path}:{number}: the score {parts[2]!r} is not a finite number")
+    return parts[0], parts[1], score
 
 
 def evaluate_similarity(
@@ -139,24 +177,24 @@ def evaluate_similarity(
 ) -> SimilarityResult:
     """Correlate cosine similarities with human scores (``word1 word2 score`` lines).
 
+    Pairs with a word outside the ``restrict_vocab`` most frequent, or whose vector is zero or
+    not finite, are skipped and counted as OOV.
+
     Raises
     ------
     EmbedkitError
-        If the file cannot be read or no pair is in the vocabulary.
+        If the file cannot be read, a line is not ``word1 word2 score`` with a finite score,
+        fewer than two pairs are in the vocabulary, or the similarities (or the human scores)
+        are all equal, which leaves Spearman's rho undefined.
     """
-    table = _lookup(embeddings, restrict_vocab, case_insensitive)
-    unit = embeddings.unit
+    unit, usable = embeddings.unit[:restrict_vocab], embeddings.usable[:restrict_vocab]
+    table = _lookup(embeddings, usable, case_insensitive)
     gold, model = [], []
     oov = 0
-    for line in _lines(path):
+    for number, line in _lines(path):
         if line.startswith("#"):
             continue
-        parts = line.split("\t") if "\t" in line else line.split()
-        try:
-            a, b, score = (p.strip() for p in parts)
-            score = float(score)
-        except ValueError:
-            continue
+        a, b, score = _similarity_pair(path, number, line)
         if case_insensitive:
             a, b = a.upper(), b.upper()
         if a not in table or b not in table:
@@ -165,7 +203,11 @@ def evaluate_similarity(
         gold.append(score)
         model.append(float(unit[table[a]] @ unit[table[b]]))
     if len(gold) < 2:
-        raise EmbedkitError(f"{path}: fewer than two pairs with both words in the vocabulary")
+        raise EmbedkitError(f"{path}: fewer than two pairs with both words in the vocabulary "
+                            "(with a nonzero vector)")
+    for values, what in ((model, "cosine similarities"), (gold, "human scores")):
+        if min(values) == max(values):
+            raise EmbedkitError(f"{path}: all {len(values)} {what} are equal; Spearman's rho is undefined")
     return SimilarityResult(
         name or Path(path).stem,
         float(stats.spearmanr(gold, model).statistic),
@@ -185,35 +227,42 @@ def evaluate_analogy(
 ) -> AnalogyResult:
     """Accuracy on ``a b c d`` questions (``d = b - a + c``), by section.
 
-    Questions are answered in batches with one matrix product each.
+    Questions are answered in batches with one matrix product each. A question with a word
+    outside the ``restrict_vocab`` most frequent, or whose vector is zero or not finite, is
+    skipped and counted; a question whose best score is tied with a wrong candidate's is wrong.
 
     Raises
     ------
     EmbedkitError
-        If the file cannot be read, has a question before any ``: section`` line, or no
-        question is in the vocabulary.
+        If the file cannot be read, has a line that is neither ``: section`` nor four words,
+        has a question before any ``: section`` line, or no question is in the vocabulary.
     """
-    table = _lookup(embeddings, restrict_vocab, case_insensitive)
+    if method not in ANALOGY_METHODS:
+        raise EmbedkitError(f"unknown analogy method {method!r} (choose from {', '.join(ANALOGY_METHODS)})")
+    candidates, usable = embeddings.unit[:restrict_vocab], embeddings.usable[:restrict_vocab]
+    table = _lookup(embeddings, usable, case_insensitive)
     sections: list[tuple[str, list[tuple[int, int, int, int]]]] = []
     oov = 0
-    for line in _lines(path):
+    for number, line in _lines(path):
         if line.startswith(":"):
             sections.append((line.lstrip(": ").strip(), []))
             continue
         words = line.split()
         if len(words) != 4:
-            continue
+            raise EmbedkitError(f"{path}:{number}: expected a question 'a b c d' or a ': section' line, got "
+                                f"{len(words)} word(s): {line.strip()[:60]!r}")
         if not sections:
-            raise EmbedkitError(f"{path}: analogy question before the first ': section' line")
+            raise EmbedkitError(f"{path}:{number}: analogy question before the first ': section' line")
         if case_insensitive:
             words = [w.upper() for w in words]
         if any(w not in table for w in words):
             oov += 1
             continue
         sections[-1][1].append(tuple(table[w] for w in words))
-    candidates = embeddings.unit[:restrict_vocab]
     fold = (lambda w: w.upper()) if case_insensitive else (lambda w: w)
-    canonical = np.array([table[fold(w)] for w in embeddings.words[:restrict_vocab]], dtype=np.int64)
+    # -1: a candidate without a direction, never an answer
+    canonical = np.array([table[fold(w)] if usable[i] else -1 for i, w in enumerate(embeddings.words[:len(usable)])],
+                         dtype=np.int64)
     result = AnalogyResult(name or Path(path).stem, method, 0, 0, oov)
     for section, questions in sections:
         asked = np.array(questions, dtype=np.int64).reshape(-1, 4)
@@ -222,18 +271,20 @@ def evaluate_analogy(
         result.correct += correct
         result.questions += len(questions)
     if result.questions == 0:
-        raise EmbedkitError(f"{path}: no analogy question has all its words in the vocabulary")
+        raise EmbedkitError(f"{path}: no analogy question has all its words in the vocabulary "
+                            "(with a nonzero vector)")
     return result
 
 
 def _answers_correct(
     candidates: np.ndarray, canonical: np.ndarray, questions: np.ndarray, method: str, batch: int = 256
 ) -> np.ndarray:
-    """Boolean (Q,) array: whether the best candidate equals d.
+    """Boolean (Q,) array: whether d scores strictly higher than every other candidate.
 
-    ``canonical[r]`` is the row that candidate ``r``'s (case-folded) key maps to; candidates
-    whose key is that of ``a``, ``b`` or ``c`` are excluded and the prediction is compared by
-    key, as gensim does.
+    ``canonical[r]`` is the row that candidate ``r``'s (case-folded) key maps to, -1 for a
+    candidate without a direction (excluded); candidates whose key is that of ``a``, ``b`` or
+    ``c`` are excluded and the prediction is compared by key, as gensim does. A tie between d
+    and a wrong candidate is wrong (gensim would pick the more frequent word).
     """
     hits = np.zeros(len(questions), dtype=bool)
     for start in range(0, len(questions), batch):
@@ -241,16 +292,19 @@ def _answers_correct(
         a, b, c = (candidates[q[:, k]] for k in range(3))
         if method == "3cosadd":
             query = (b + c - a) / np.float32(3.0)  # gensim's mean of [b, c, -a]
-            query /= np.linalg.norm(query, axis=1, keepdims=True)
+            norms = np.linalg.norm(query, axis=1, keepdims=True)
+            query = np.divide(query, norms, out=np.zeros_like(query), where=norms > 0)
             scores = query @ candidates.T
-        elif method == "3cosmul":
+        else:
             shift = lambda x: (np.float32(1.0) + x @ candidates.T) / np.float32(2.0)  # noqa: E731
             scores = shift(b) * shift(c) / (shift(a) + np.float32(COSMUL_EPSILON))
-        else:
-            raise EmbedkitError(f"unknown analogy method {method!r}")
+        scores[:, canonical < 0] = -np.inf
         for k in range(3):
             scores[canonical[None, :] == q[:, k : k + 1]] = -np.inf
-        hits[start : start + len(q)] = canonical[scores.argmax(axis=1)] == q[:, 3]
+        is_d = canonical[None, :] == q[:, 3:4]
+        best_d = np.where(is_d, scores, -np.inf).max(axis=1)
+        best_other = np.where(is_d, -np.inf, scores).max(axis=1)
+        hits[start : start + len(q)] = best_d > best_other
     return hits
 
 
