@@ -449,7 +449,7 @@ def _parse_rows_strictly(path: Path, lines: list[bytes], dim: int, out: np.ndarr
         while trailing < len(fields) - 1 and _is_number(fields[-1 - trailing]):
             trailing += 1
         if len(fields) < dim + 1 or trailing > dim:
-            found = min(trailing, len(fields) - 1) if len(fields) > dim + 1 else len(fields) - 1
+            found = trailing if trailing > dim else len(fields) - 1
             raise VectorsFormatError(f"{where} has {found} values after the word, expected {dim}")
         word, *values = line.strip().rsplit(None, dim)
         bad = next((v for v in values if not _is_number(v)), None)
@@ -511,8 +511,10 @@ def _map_npy(path: Path) -> np.ndarray:
             size = os.fstat(fh.fileno()).st_size
     except OSError as exc:
         raise storage_error(exc, "read vectors file", path) from None
-    except (ValueError, TypeError, SyntaxError, OverflowError, EOFError) as exc:
-        raise VectorsFormatError(f"{path}: not a valid .npy file ({exc})") from None
+    except VectorsFormatError:
+        raise
+    except Exception as exc:  # numpy parses the header as a Python literal: any parse error may come out
+        raise VectorsFormatError(f"{path}: not a valid .npy file ({type(exc).__name__})") from None
     if len(shape) != 2 or dtype.kind != "f" or dtype.itemsize != 4 or not all(shape):
         raise VectorsFormatError(f"{path}: expected a non-empty float32 (V, D) matrix, found {dtype} {shape}")
     expected = offset + 4 * shape[0] * shape[1]

@@ -83,7 +83,9 @@ class Embeddings:
         return cls(words, vectors)
 
     def save(self, path: str | os.PathLike, fmt: str = "auto") -> None:
-        """Write atomically; ``fmt="auto"`` picks text for ``.txt``/``.vec``, else binary."""
+        """Write atomically (:func:`embedkit.io.write_vectors`); ``fmt="auto"`` picks text for
+        ``.txt``/``.vec``, native for ``.npy``, else binary. Raises VectorsFormatError for words
+        the format cannot hold, StorageError if the file system refuses."""
         write_vectors(path, self.words, self.vectors, fmt)
 
     def __len__(self) -> int:
