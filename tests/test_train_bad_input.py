@@ -327,24 +327,28 @@ def test_a_signal_ends_the_run_cleanly(tmp_path, wiki, private_env, stage, sig):
     assert _leftovers(tmp_path) == [] and list(tmp.iterdir()) == []
 
 
+#: A wrapper of ``embedkit`` whose fsync of the output file announces itself and stalls, so a test
+#: can signal or kill the run while the vectors are being written.
+SLOW_OUTPUT_FSYNC = (
+    "import os, sys, time, embedkit.files as f\n"
+    "fsync = f.os.fsync\n"
+    "def slow(fd):\n"
+    "    if '.out.bin.' in os.readlink(f'/proc/self/fd/{fd}'):\n"
+    "        sys.stderr.write('WRITING\\n'); sys.stderr.flush(); time.sleep(60)\n"
+    "    fsync(fd)\n"
+    "f.os.fsync = slow\n"
+    "from embedkit.cli import main\n"
+    "sys.argv = ['embedkit'] + sys.argv[1:]\n"
+    "main()\n"
+)
+
+
 def test_a_signal_while_writing_removes_the_partial_file(tmp_path, corpus, private_env):
     env, cache, tmp = private_env
-    slow_fsync = (
-        "import os, sys, time, embedkit.files as f\n"
-        "fsync = f.os.fsync\n"
-        "def slow(fd):\n"
-        "    if '.out.bin.' in os.readlink(f'/proc/self/fd/{fd}'):\n"
-        "        sys.stderr.write('WRITING\\n'); sys.stderr.flush(); time.sleep(60)\n"
-        "    fsync(fd)\n"
-        "f.os.fsync = slow\n"
-        "from embedkit.cli import main\n"
-        "sys.argv = ['embedkit'] + sys.argv[1:]\n"
-        "main()\n"
-    )
     log = tmp_path / "stderr.txt"
     with open(log, "w") as err:
-        proc = subprocess.Popen([sys.executable, "-c", slow_fsync, "train", corpus, "-o", tmp_path / "out.bin", *FAST],
-                                cwd=tmp_path, env=env, stderr=err, stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen([sys.executable, "-c", SLOW_OUTPUT_FSYNC, "train", corpus, "-o", tmp_path / "out.bin",
+                                 *FAST], cwd=tmp_path, env=env, stderr=err, stdout=subprocess.PIPE, text=True)
         _wait_for(log, "WRITING")
         assert any(p.name.endswith(".tmp") for p in tmp_path.iterdir())  # the partial file exists now
         proc.send_signal(signal.SIGTERM)
@@ -354,23 +358,32 @@ def test_a_signal_while_writing_removes_the_partial_file(tmp_path, corpus, priva
     assert not (tmp_path / "out.bin").exists() and _leftovers(tmp_path) == []
 
 
-@pytest.mark.parametrize("stage", ["reading", "training"])
+# stage -> (model arguments, extra arguments of the killed run, marker in its stderr, launcher)
+KILLS = {
+    "reading": (["--model", "sgns"], [], "counting words", ["-m", "embedkit"]),
+    "training": (["--model", "sgns"], ["--epochs", "200"], "epoch 1/200", ["-m", "embedkit"]),
+    "counting co-occurrences": (["--model", "glove", "--memory", "0.002", "--window", "15"], [], "cooccur",
+                                ["-m", "embedkit"]),
+    "writing": (["--model", "sgns"], [], "WRITING", ["-c", SLOW_OUTPUT_FSYNC]),
+}
+
+
+@pytest.mark.parametrize("stage", list(KILLS))
 def test_kill_9_then_rerun_gives_the_uninterrupted_vectors_and_no_stale_files(tmp_path, wiki, private_env, stage):
     env, cache, tmp = private_env
-    args = ["train", wiki, "--dim", "10", "--epochs", "3", "--threads", "1", "--seed", "1", "-q"]
+    model, extra, marker, launcher = KILLS[stage]
+    args = ["train", wiki, *model, "--dim", "10", "--epochs", "3", "--threads", "1", "--seed", "1"]
     reference = tmp_path / "reference.bin"
-    done = subprocess_run(*args, "-o", reference, "--no-cache", env={"TMPDIR": str(tmp)}, cwd=tmp_path)
+    done = subprocess_run(*args, "-q", "-o", reference, "--no-cache", env={"TMPDIR": str(tmp)}, cwd=tmp_path)
     assert done.exit_code == 0, done.output
     log = tmp_path / "stderr.txt"
-    extra, marker = STAGES[stage]
     with open(log, "w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "embedkit", *map(str, args[:-1]), "-o", tmp_path / "out.bin",
-                                 *(["--epochs", "200"] if stage == "training" else [])],
+        proc = subprocess.Popen([sys.executable, *launcher, *map(str, args), "-o", tmp_path / "out.bin", *extra],
                                 cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
         _wait_for(log, marker)
         proc.kill()
         proc.wait(timeout=60)
-    rerun = subprocess_run(*args, "-o", tmp_path / "out.bin", env=env, cwd=tmp_path)
+    rerun = subprocess_run(*args, "-q", "-o", tmp_path / "out.bin", env=env, cwd=tmp_path)
     assert rerun.exit_code == 0, rerun.output
     np.testing.assert_array_equal(Embeddings.load(tmp_path / "out.bin").vectors, Embeddings.load(reference).vectors)
     assert _leftovers(tmp_path) == []
