@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from embedkit.errors import EmbedkitError, UnknownWordError
-from embedkit.vectors import Embeddings, ZeroVectorError
+from embedkit.errors import ZeroVectorError
+from embedkit.vectors import Embeddings
 
 
 @pytest.fixture

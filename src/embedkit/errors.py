@@ -38,6 +38,10 @@ class UnknownWordError(EmbedkitError, KeyError):
         return f"word not in vocabulary: {self.word!r}"
 
 
+class ZeroVectorError(EmbedkitError):
+    """A query word has a zero (or non-finite) vector, or the query words cancel out."""
+
+
 class ConfigError(EmbedkitError):
     """A configuration value or file is invalid (unknown key, out-of-range value)."""
 

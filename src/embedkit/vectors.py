@@ -18,16 +18,12 @@ from functools import cached_property
 
 import numpy as np
 
-from .errors import EmbedkitError, UnknownWordError, VectorsFormatError
+from .errors import EmbedkitError, UnknownWordError, VectorsFormatError, ZeroVectorError
 from .io import read_vectors, write_vectors
 
 ANALOGY_METHODS = ("3cosadd", "3cosmul")
 #: 3CosMul's epsilon in the denominator (Levy & Goldberg 2014; gensim uses the same).
 COSMUL_EPSILON = 1e-6
-
-
-class ZeroVectorError(EmbedkitError):
-    """A query word has a zero (or non-finite) vector, or the query words cancel out."""
 
 
 class Embeddings:
