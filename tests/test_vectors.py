@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from embedkit.errors import EmbedkitError, UnknownWordError
-from embedkit.errors import ZeroVectorError
+from embedkit.errors import EmbedkitError, UnknownWordError, ZeroVectorError
 from embedkit.vectors import Embeddings
 
 
