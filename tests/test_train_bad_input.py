@@ -303,7 +303,7 @@ def private_env(tmp_path):
 STAGES = {
     "reading": ([], "counting words"),
     "training": (["--epochs", "200"], "epoch 1/200"),
-    "counting co-occurrences": (["--model", "glove", "--memory", "0.002", "--window", "15", "--epochs", "500"], "cooccur"),
+    "counting co-occurrences": (["--model", "glove", "--memory", "0.01", "--window", "15", "--epochs", "500"], "cooccur"),
 }
 
 
@@ -362,7 +362,7 @@ def test_a_signal_while_writing_removes_the_partial_file(tmp_path, corpus, priva
 KILLS = {
     "reading": (["--model", "sgns"], [], "counting words", ["-m", "embedkit"]),
     "training": (["--model", "sgns"], ["--epochs", "200"], "epoch 1/200", ["-m", "embedkit"]),
-    "counting co-occurrences": (["--model", "glove", "--memory", "0.002", "--window", "15"], [], "cooccur",
+    "counting co-occurrences": (["--model", "glove", "--memory", "0.01", "--window", "15"], [], "cooccur",
                                 ["-m", "embedkit"]),
     "writing": (["--model", "sgns"], [], "WRITING", ["-c", SLOW_OUTPUT_FSYNC]),
 }

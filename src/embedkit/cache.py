@@ -22,7 +22,7 @@ The rules, shared by every cache entry:
   private temporary directory, with a warning.
 * **Permissions.** Files get ``0666`` and directories ``0777`` minus the umask (a directory
   inherits the setgid bit of its parent), so a group-writable, setgid cache directory is shared.
-* **Private directories** (``--no-cache``, fallbacks) are made with :func:`tempfile.mkdtemp` under
+* **Private directories** (``--no-cache``, fallbacks) are made with :func:`embedkit.files.scratch_directory` under
   ``$TMPDIR`` and removed as soon as the data is open (open files and memory maps keep it
   readable), or when building fails or is interrupted.
 """
@@ -46,7 +46,7 @@ from typing import TypeVar
 import numpy as np
 
 from .errors import EmbedkitError, StorageError, describe_os_error, storage_error
-from .files import atomic_directory, current_umask
+from .files import atomic_directory, scratch_directory
 
 #: Version of the entry layout; part of every key, so a new layout never reads an old entry.
 FORMAT_VERSION = 2
@@ -145,33 +145,21 @@ def entry_key(inputs: dict, length: int = 20) -> str:
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:length]
 
 
-def directory_mode(parent: Path) -> int:
-    """Mode of a new entry directory: 0777 minus the umask, plus setgid if ``parent`` has it."""
-    mode = 0o777 & ~current_umask()
-    with contextlib.suppress(OSError):
-        mode |= parent.stat().st_mode & stat.S_ISGID
-    return mode
-
-
 @contextlib.contextmanager
-def private_directory(prefix: str = "embedkit-") -> Iterator[Path]:
-    """A new directory under ``$TMPDIR`` (mode 0700), removed when the block ends, however it ends.
+def private_directory(name: str = "embedkit") -> Iterator[Path]:
+    """A new private directory under ``$TMPDIR`` (:func:`embedkit.files.scratch_directory`),
+    removed when the block ends, however it ends.
 
     Raises
     ------
     StorageError
         If the directory cannot be created, or the block fails to write into it (``OSError``).
     """
-    try:
-        path = Path(tempfile.mkdtemp(prefix=prefix))
-    except OSError as exc:
-        raise storage_error(exc, "create a temporary directory in", tempfile.gettempdir()) from None
-    try:
-        yield path
-    except OSError as exc:
-        raise storage_error(exc, "write temporary files in", path) from None
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
+    with scratch_directory(name) as path:
+        try:
+            yield path
+        except OSError as exc:
+            raise storage_error(exc, "write temporary files in", path) from None
 
 
 def read_npy_header(fh) -> tuple[tuple[int, ...], bool, np.dtype, int]:
@@ -379,7 +367,7 @@ def load_or_build(
     if target is not None:
         result = None
         try:
-            with atomic_directory(target, replace, directory_mode(target.parent)) as work:
+            with atomic_directory(target, replace) as work:
                 build(work)
                 write_manifest(work, kind, inputs)
                 result = open_entry(work, None)

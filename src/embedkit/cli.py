@@ -268,7 +268,8 @@ def cooccurrence_options(command):
 @click.option("--save-vocab", type=click.Path(dir_okay=False), default=None, help="Also write the vocabulary.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
               help="Encoded-corpus cache [$EMBEDKIT_CACHE_DIR or ~/.cache/embedkit].")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the encoded-corpus cache.")
+@click.option("--no-cache", is_flag=True,
+              help="Keep nothing: work in a private temporary directory under $TMPDIR, removed at exit.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes; only the summary.")
 def train(**params) -> None:
     """Train embeddings on CORPUS (files or directories; .gz/.bz2/.xz read directly).
@@ -349,7 +350,7 @@ def _model_config(params: dict):
 def _prepare(params: dict, log):
     prepared = prepare_corpus(
         params["corpus"], *_corpus_and_vocab_options(params),
-        cache_dir=params["cache_dir"], use_cache=not params["no_cache"], log=log,
+        cache_dir=params["cache_dir"], use_cache=not params["no_cache"], log=log, warn=_stderr,
     )
     for warning in _reading_warnings(prepared.stats):
         _stderr(f"warning: {warning}")
@@ -364,7 +365,8 @@ def _prepare(params: dict, log):
 @cooccurrence_options
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
               help="Encoded-corpus cache [$EMBEDKIT_CACHE_DIR or ~/.cache/embedkit].")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
+@click.option("--no-cache", is_flag=True,
+              help="Keep nothing: work in a private temporary directory under $TMPDIR, removed at exit.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes; only the summary.")
 def cooccur(**params) -> None:
     """Count the word-word co-occurrence matrix of CORPUS (GloVe's cooccur; cached for training)."""

@@ -292,7 +292,7 @@ def count_cooccurrences(
     if n_words * n_words >= 1 << (64 - kernels.DISTANCE_BITS):
         raise ConfigError(f"vocabulary of {n_words:,} words is too large for co-occurrence counting; use --max-vocab")
     if output_dir is None:
-        with private_directory("embedkit-cooccur-") as out:
+        with private_directory("embedkit-cooccur") as out:
             return count_cooccurrences(encoded, n_words, options, out, memory, progress, log)
     started = time.perf_counter()
     out = Path(output_dir)

@@ -144,7 +144,8 @@ def atomic_directory(target: str | os.PathLike, replace: bool = False, mode: int
         first of two concurrent builders wins; both are correct); True replaces it (the old one
         is moved aside first, then removed).
     mode : int, optional
-        Permission bits of the published directory (default 0777 minus the umask).
+        Permission bits of the published directory (default 0777 minus the umask, plus the
+        parent's setgid bit, so a shared group directory stays shared).
 
     Yields
     ------
@@ -161,7 +162,7 @@ def atomic_directory(target: str | os.PathLike, replace: bool = False, mode: int
         target.parent.mkdir(parents=True, exist_ok=True)
         sweep_stale(target)
         work = Path(tempfile.mkdtemp(prefix=_temp_prefix(target.name), suffix=TEMP_SUFFIX, dir=target.parent))
-        os.chmod(work, (0o777 & ~current_umask()) if mode is None else mode)
+        os.chmod(work, _directory_mode(target.parent) if mode is None else mode)
     except OSError as exc:
         raise storage_error(exc, "create", target.parent) from None
     try:
@@ -169,6 +170,43 @@ def atomic_directory(target: str | os.PathLike, replace: bool = False, mode: int
         _publish(work, target, replace)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _directory_mode(parent: Path) -> int:
+    """0777 minus the umask, plus setgid if ``parent`` has it (mkdtemp's 0700 would hide the
+    directory from the group)."""
+    mode = 0o777 & ~current_umask()
+    with contextlib.suppress(OSError):
+        mode |= parent.stat().st_mode & stat.S_ISGID
+    return mode
+
+
+@contextlib.contextmanager
+def scratch_directory(name: str) -> Iterator[Path]:
+    """A private directory (mode 0700) under ``$TMPDIR``, removed when the block ends, however it ends.
+
+    Parameters
+    ----------
+    name : str
+        What the directory is for (``"embedkit-glove"``); its name is ``.NAME.PID.XXXX.tmp``, so
+        one left by a killed process is removed by the next scratch directory of the same name
+        (:func:`sweep_stale`).
+
+    Raises
+    ------
+    StorageError
+        If the directory cannot be created.
+    """
+    base = Path(tempfile.gettempdir())
+    sweep_stale(base / name)
+    try:
+        path = Path(tempfile.mkdtemp(prefix=_temp_prefix(name), suffix=TEMP_SUFFIX, dir=base))
+    except OSError as exc:
+        raise storage_error(exc, "create a temporary directory in", base) from None
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _publish(work: Path, target: Path, replace: bool) -> None:

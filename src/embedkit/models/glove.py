@@ -15,7 +15,6 @@ training memory-maps, so only the parameters must fit.
 from __future__ import annotations
 
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from ..config import GloveConfig
 from ..cooccur import CellSink, CooccurrenceOptions, Cooccurrences, cooccurrences_for
 from ..encode import PreparedCorpus
 from ..errors import ConfigError, TrainingError
+from ..files import scratch_directory
 from ..memory import gib
 from ..vectors import Embeddings
 from ._checks import require_context_pairs, require_words
@@ -145,14 +145,14 @@ def train_glove_cooccurrences(
             f"GloVe's parameters need {gib(parameters)}, over --memory {config.memory:g} GiB; raise "
             "--memory or shrink the vocabulary (--min-count, --max-vocab) or --dim"
         )
-    with tempfile.TemporaryDirectory(prefix="embedkit-glove-") as scratch:
+    with scratch_directory("embedkit-glove") as scratch:
         if cooc.stored * _BYTES_PER_CELL <= budget - parameters:
             cells = tuple(np.array(a) for a in (cooc.rows, cooc.cols, cooc.values))
             shuffle_cells(*cells, config.seed)
         else:
             if log:
                 log(f"{cooc.stored:,} cells exceed the memory budget: shuffling them on disk in {scratch}")
-            cells = shuffle_on_disk(cooc, Path(scratch), budget - parameters, config.seed)
+            cells = shuffle_on_disk(cooc, scratch, budget - parameters, config.seed)
         return _train(cells, cooc, words, config, progress, log)
 
 
