@@ -38,6 +38,10 @@ class UnknownWordError(EmbedkitError, KeyError):
         return f"word not in vocabulary: {self.word!r}"
 
 
+class DatasetError(EmbedkitError):
+    """An evaluation set is unknown, missing, malformed, or cannot be scored on these vectors."""
+
+
 class ZeroVectorError(EmbedkitError):
     """A query word has a zero (or non-finite) vector, or the query words cancel out."""
 

@@ -38,7 +38,7 @@ import numpy as np
 from scipy import stats
 
 from .datasets import DATASETS, locate, read_text
-from .errors import EmbedkitError
+from .errors import DatasetError, EmbedkitError
 from .vectors import ANALOGY_METHODS, COSMUL_EPSILON, Embeddings
 
 SIMILARITY_RESTRICT = 300_000
@@ -127,7 +127,7 @@ def guess_kind(path: str | os.PathLike) -> str:
 
     Raises
     ------
-    EmbedkitError
+    DatasetError
         If the file cannot be read as UTF-8 text or holds nothing but comments.
     """
     for _, line in _lines(path):
@@ -135,12 +135,12 @@ def guess_kind(path: str | os.PathLike) -> str:
             return "analogy"
         if not line.startswith("#"):
             return "similarity"
-    raise EmbedkitError(f"dataset file is empty: {path}")
+    raise DatasetError(f"dataset file is empty: {path}")
 
 
 def _lines(path: str | os.PathLike) -> list[tuple[int, str]]:
     """(line number, line) of the non-blank lines of a dataset file."""
-    return [(number, line) for number, line in enumerate(read_text(path, "dataset").splitlines(), start=1)
+    return [(number, line) for number, line in enumerate(read_text(path, "dataset", DatasetError).splitlines(), start=1)
             if line.strip()]
 
 
@@ -157,14 +157,14 @@ def _lookup(embeddings: Embeddings, usable: np.ndarray, case_insensitive: bool) 
 def _similarity_pair(path, number: int, line: str) -> tuple[str, str, float]:
     parts = [p.strip() for p in (line.split("\t") if "\t" in line else line.split())]
     if len(parts) != 3:
-        raise EmbedkitError(f"{path}:{number}: expected 'word1 word2 score' (3 columns), got {len(parts)}: "
+        raise DatasetError(f"{path}:{number}: expected 'word1 word2 score' (3 columns), got {len(parts)}: "
                             f"{line.strip()[:60]!r}")
     try:
         score = float(parts[2])
     except ValueError:
-        raise EmbedkitError(f"{path}:{number}: the score {parts[2][:30]!r} is not a number") from None
+        raise DatasetError(f"{path}:{number}: the score {parts[2][:30]!r} is not a number") from None
     if not np.isfinite(score):
-        raise EmbedkitError(f"{path}:{number}: the score {parts[2]!r} is not a finite number")
+        raise DatasetError(f"{path}:{number}: the score {parts[2]!r} is not a finite number")
     return parts[0], parts[1], score
 
 
@@ -182,7 +182,7 @@ def evaluate_similarity(
 
     Raises
     ------
-    EmbedkitError
+    DatasetError
         If the file cannot be read, a line is not ``word1 word2 score`` with a finite score,
         fewer than two pairs are in the vocabulary, or the similarities (or the human scores)
         are all equal, which leaves Spearman's rho undefined.
@@ -203,11 +203,11 @@ def evaluate_similarity(
         gold.append(score)
         model.append(float(unit[table[a]] @ unit[table[b]]))
     if len(gold) < 2:
-        raise EmbedkitError(f"{path}: fewer than two pairs with both words in the vocabulary "
+        raise DatasetError(f"{path}: fewer than two pairs with both words in the vocabulary "
                             "(with a nonzero vector)")
     for values, what in ((model, "cosine similarities"), (gold, "human scores")):
         if min(values) == max(values):
-            raise EmbedkitError(f"{path}: all {len(values)} {what} are equal; Spearman's rho is undefined")
+            raise DatasetError(f"{path}: all {len(values)} {what} are equal; Spearman's rho is undefined")
     return SimilarityResult(
         name or Path(path).stem,
         float(stats.spearmanr(gold, model).statistic),
@@ -233,12 +233,12 @@ def evaluate_analogy(
 
     Raises
     ------
-    EmbedkitError
+    DatasetError
         If the file cannot be read, has a line that is neither ``: section`` nor four words,
         has a question before any ``: section`` line, or no question is in the vocabulary.
     """
     if method not in ANALOGY_METHODS:
-        raise EmbedkitError(f"unknown analogy method {method!r} (choose from {', '.join(ANALOGY_METHODS)})")
+        raise DatasetError(f"unknown analogy method {method!r} (choose from {', '.join(ANALOGY_METHODS)})")
     candidates, usable = embeddings.unit[:restrict_vocab], embeddings.usable[:restrict_vocab]
     table = _lookup(embeddings, usable, case_insensitive)
     sections: list[tuple[str, list[tuple[int, int, int, int]]]] = []
@@ -249,10 +249,10 @@ def evaluate_analogy(
             continue
         words = line.split()
         if len(words) != 4:
-            raise EmbedkitError(f"{path}:{number}: expected a question 'a b c d' or a ': section' line, got "
+            raise DatasetError(f"{path}:{number}: expected a question 'a b c d' or a ': section' line, got "
                                 f"{len(words)} word(s): {line.strip()[:60]!r}")
         if not sections:
-            raise EmbedkitError(f"{path}:{number}: analogy question before the first ': section' line")
+            raise DatasetError(f"{path}:{number}: analogy question before the first ': section' line")
         if case_insensitive:
             words = [w.upper() for w in words]
         if any(w not in table for w in words):
@@ -271,7 +271,7 @@ def evaluate_analogy(
         result.correct += correct
         result.questions += len(questions)
     if result.questions == 0:
-        raise EmbedkitError(f"{path}: no analogy question has all its words in the vocabulary "
+        raise DatasetError(f"{path}: no analogy question has all its words in the vocabulary "
                             "(with a nonzero vector)")
     return result
 

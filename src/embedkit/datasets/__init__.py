@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..corpus import not_regular_kind
-from ..errors import ConfigError, EmbedkitError, describe_os_error
+from ..errors import ConfigError, DatasetError, EmbedkitError, describe_os_error
 
 #: Where the non-shipped similarity files can be downloaded.
 WORD_SIM_SOURCE = "https://github.com/mfaruqui/eval-word-vectors/tree/master/data/word-sim"
@@ -82,11 +82,11 @@ def dataset_path(name: str, data_dir: str | os.PathLike | None = None) -> tuple[
         ``$EMBEDKIT_DATA`` (the message says where to download it).
     """
     if name not in DATASETS:
-        raise EmbedkitError(f"unknown dataset {name!r} (known: {', '.join(DATASETS)}; or pass --dataset PATH)")
+        raise DatasetError(f"unknown dataset {name!r} (known: {', '.join(DATASETS)}; or pass --dataset PATH)")
     path = locate(name, data_dir)
     if path is None:
         dataset = DATASETS[name]
-        raise EmbedkitError(f"dataset {name} ({dataset.filename}) is not shipped; download it from {dataset.source} "
+        raise DatasetError(f"dataset {name} ({dataset.filename}) is not shipped; download it from {dataset.source} "
                             f"and pass --data-dir DIR or set {DATA_ENV}")
     return DATASETS[name].kind, path
 
