@@ -8,6 +8,8 @@ the directory holding its inputs and outputs is unchanged (or gained only the im
 import errno
 import json
 import os
+import time
+import warnings
 
 import numpy as np
 import pytest
@@ -17,7 +19,7 @@ from embedkit.bias import WeatTest, load_tests, weat
 from embedkit.datasets import dataset_path
 from embedkit.errors import ConfigError, EmbedkitError
 from embedkit.evaluate import evaluate_analogy, evaluate_similarity
-from embedkit.plot import project
+from embedkit.plot import plot_words, project
 from embedkit.vectors import Embeddings
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # numpy/scipy warnings fail the test
@@ -289,6 +291,62 @@ def test_weat_json_keeps_the_defined_tests_and_skips_the_others(work):
     assert "skipped flat: effect size undefined" in result.output
 
 
+@pytest.mark.parametrize("option,value", [("--permutations", "1000000000"), ("--permutations", "1000001"),
+                                          ("--permutations", "99"), ("--seed", "-1"), ("--seed", str(2**32)),
+                                          ("--seed", "1.5")])
+def test_weat_permutations_and_seed_have_a_range(work, option, value):
+    (work / "sets.toml").write_text(toml_table(**GOOD_TEST))
+    result = run_in(work, "bias", "weat", "--sets", work / "sets.toml", option, value, "--vectors", work / "good.txt")
+    assert_clean_error(result, exit_code=2, contains=option)
+
+
+@pytest.mark.parametrize("seed", [0, 2**32 - 1])
+def test_weat_seeds_at_the_ends_of_the_range_run(work, seed):
+    (work / "sets.toml").write_text(toml_table(**GOOD_TEST))
+    result = run_in(work, "bias", "weat", "--sets", work / "sets.toml", "--seed", seed, "--vectors", work / "good.txt")
+    assert result.exit_code == 0 and "effect size d = " in result.output, result.output
+
+
+@pytest.mark.parametrize("permutations,seed", [(0, 1), (10**6 + 1, 1), (100, -1), (100, 2**32), (100, 1.0),
+                                               (100, True)])
+def test_weat_library_refuses_bad_permutations_and_seeds(work, permutations, seed):
+    embeddings = Embeddings.load(work / "good.txt")
+    with pytest.raises(ConfigError, match="permutations|seed"):
+        weat(embeddings, WeatTest("t", *(tuple(GOOD_TEST[k]) for k in "XYAB")), permutations, seed)
+
+
+@pytest.fixture(scope="module")
+def thirty_words():
+    words = [f"w{i}" for i in range(30)]
+    return words, Embeddings(words, np.random.default_rng(5).normal(size=(30, 8)).astype(np.float32))
+
+
+def test_a_million_sampled_partitions_take_seconds(thirty_words):
+    words, embeddings = thirty_words
+    test = WeatTest("t", tuple(words[:12]), tuple(words[12:24]), tuple(words[24:27]), tuple(words[27:]))
+    started = time.perf_counter()
+    result = weat(embeddings, test, permutations=10**6, seed=3)  # of C(24, 12) = 2,704,156
+    assert time.perf_counter() - started < 20
+    assert (result.exact, result.partitions) == (False, 10**6)
+    assert result.p_value == pytest.approx(weat(embeddings, test, permutations=10**4, seed=4).p_value, abs=0.03)
+
+
+def test_sampled_p_value_agrees_with_the_exact_one(thirty_words):
+    words, embeddings = thirty_words
+    test = WeatTest("t", tuple(words[:7]), tuple(words[7:14]), tuple(words[14:18]), tuple(words[18:]))
+    exact = weat(embeddings, test, permutations=3432)  # C(14, 7): every partition
+    sampled = weat(embeddings, test, permutations=3431, seed=2)
+    assert (exact.exact, exact.partitions, sampled.exact, sampled.partitions) == (True, 3432, False, 3431)
+    assert sampled.p_value == pytest.approx(exact.p_value, abs=0.03)
+
+
+def test_sampled_partitions_are_seeded(thirty_words):
+    words, embeddings = thirty_words
+    test = WeatTest("t", tuple(words[:7]), tuple(words[7:14]), tuple(words[14:18]), tuple(words[18:]))
+    first, again, other = (weat(embeddings, test, permutations=500, seed=s).p_value for s in (7, 7, 8))
+    assert first == again and first != other
+
+
 def test_weat_identical_target_vectors_through_the_library():
     vectors = np.array([[1, 0], [1, 0], [1, 0], [1, 0], [1, 1], [0, 1]], dtype=np.float32)
     embeddings = Embeddings(["x1", "x2", "y1", "y2", "a", "b"], vectors)
@@ -405,3 +463,84 @@ def test_project_refuses_nonfinite_values(bad):
     vectors[2, 1] = bad
     with pytest.raises(EmbedkitError, match="NaN or infinite"):
         project(vectors)
+
+
+@pytest.mark.parametrize("seed", ["-1", "99999999999", str(2**32), "x"])
+def test_plot_seed_has_a_range(plot_work, seed):
+    result = plot_run(plot_work, "--top", "4", "--method", "tsne", "--seed", seed, "-o", plot_work / "p.png")
+    assert_clean_error(result, exit_code=2, contains="--seed")
+
+
+def test_tsne_seed_at_the_top_of_the_range(plot_work):
+    pytest.importorskip("sklearn")
+    result = plot_run(plot_work, "--top", "5", "--method", "tsne", "--seed", 2**32 - 1, "-o", plot_work / "p.png",
+                      allow=("p.png",))
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32])
+def test_project_refuses_a_bad_seed(seed):
+    with pytest.raises(ConfigError, match="seed must be an integer"):
+        project(np.eye(4), seed=seed)
+
+
+@pytest.mark.parametrize("method", ["pca", "tsne"])
+def test_one_dimensional_vectors_are_drawn_on_a_line(plot_work, method):
+    if method == "tsne":
+        pytest.importorskip("sklearn")
+    (plot_work / "d1.txt").write_text("4 1\na 0.1\nb 0.5\nc -0.3\nd 0.9\n")
+    result = plot_run(plot_work, "--words", "a,b,c,d", "--method", method, "-o", plot_work / "p.png",
+                      vectors="d1.txt", allow=("p.png",))
+    assert result.exit_code == 0, result.output
+    assert (plot_work / "p.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_pca_of_one_dimensional_vectors_has_a_zero_second_axis():
+    points = project(np.array([[0.1], [0.5], [-0.3], [0.9]]))
+    assert points.shape == (4, 2) and not points[:, 1].any()
+    assert np.ptp(points[:, 0]) == pytest.approx(1.2)
+
+
+@pytest.mark.parametrize("link", [False, True])
+def test_image_over_the_vectors_file_is_refused(plot_work, link):
+    (plot_work / "vec.png").write_text("4 2\nking 1 0\nqueen 0 1\nman 1 1\nwoman 1 -1\n")
+    output = plot_work / "vec.png"
+    if link:
+        (plot_work / "alias.png").symlink_to(output)
+        output = plot_work / "alias.png"
+    result = plot_run(plot_work, "--top", "4", "-o", output, vectors="vec.png")
+    assert_clean_error(result, contains="an input")
+
+
+def test_library_refuses_an_image_over_an_input(plot_work):
+    embeddings = Embeddings.load(plot_work / "v.npy")
+    (plot_work / "v.png").write_bytes(b"keep")
+    with unchanged(plot_work), pytest.raises(EmbedkitError, match="input"):
+        plot_words(embeddings, ["king", "queen", "man"], plot_work / "v.png", inputs=[plot_work / "v.png"])
+
+
+@pytest.mark.parametrize("suffix", ["png", "svg", "pdf"])
+def test_glyphs_missing_from_the_font_are_not_warned_about(tmp_path, suffix):
+    pytest.importorskip("matplotlib")
+    words = ["日本", "café", "🙂", "king", "ελλάδα"]
+    save(tmp_path, "u.txt", np.random.default_rng(6).normal(size=(len(words), 3)), words)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_in(tmp_path, "plot", "--words", ",".join(words), "--title", "日本 <b>&amp; $x$",
+                        "-o", tmp_path / f"p.{suffix}", "--vectors", tmp_path / "u.txt", allow=(f"p.{suffix}",))
+    assert result.exit_code == 0, result.output
+    assert result.output == f"wrote {tmp_path / f'p.{suffix}'}\n"
+    assert not [str(w.message) for w in caught if "Glyph" in str(w.message)]
+
+
+@pytest.mark.parametrize("pairs", ["the:", ":the", " : ", "king:queen:man", "king", "king:queen,man:"])
+def test_malformed_pairs_are_a_usage_error_naming_the_item(plot_work, pairs):
+    result = plot_run(plot_work, "--pairs", pairs, "-o", plot_work / "p.png")
+    bad = next(item.strip() for item in pairs.split(",") if item.strip().count(":") != 1
+               or not all(w.strip() for w in item.split(":")))
+    assert_clean_error(result, exit_code=2, contains=f"--pairs takes A:B items (two words), got {bad!r}")
+
+
+def test_pairs_with_spaces_around_the_colon(plot_work):
+    result = plot_run(plot_work, "--pairs", "king : queen,man:woman", "-o", plot_work / "p.png", allow=("p.png",))
+    assert result.exit_code == 0, result.output

@@ -19,6 +19,7 @@ import itertools
 import math
 import os
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -30,6 +31,12 @@ from .errors import ConfigError, EmbedkitError
 from .vectors import Embeddings
 
 SET_KEYS = ("X", "Y", "A", "B")
+#: Accepted ``--permutations``: partitions the permutation test may examine (a million take seconds).
+PERMUTATIONS_RANGE = (100, 1_000_000)
+#: Accepted seeds, of WEAT's sampled partitions and of t-SNE (NumPy needs >= 0, scikit-learn < 2**32).
+SEED_RANGE = (0, 2**32 - 1)
+#: Partitions scored per NumPy batch (bounds the memory: BATCH x |X u Y| indices).
+BATCH = 16_384
 
 
 @dataclass(frozen=True)
@@ -128,17 +135,24 @@ def weat(embeddings: Embeddings, test: WeatTest, permutations: int = 10_000, see
     Parameters
     ----------
     permutations : int
-        Upper bound on the partitions examined for the p-value (default 10,000).
+        Upper bound on the partitions examined for the p-value (default 10,000), at most
+        ``PERMUTATIONS_RANGE[1]``; scored in NumPy batches of :data:`BATCH`.
     seed : int
-        Seed of the sampled partitions.
+        Seed of the sampled partitions, within :data:`SEED_RANGE`.
 
     Raises
     ------
+    ConfigError
+        If ``permutations`` is below 1 or above ``PERMUTATIONS_RANGE[1]``, or ``seed`` is out of
+        :data:`SEED_RANGE`.
     EmbedkitError
         If a target set keeps fewer than 2 words or an attribute set none, or the effect size
         is undefined: every target word has the same association (standard deviation 0, e.g.
         identical or all-equal vectors).
     """
+    if not 1 <= permutations <= PERMUTATIONS_RANGE[1]:
+        raise ConfigError(f"permutations must be 1-{PERMUTATIONS_RANGE[1]:,}, got {permutations:,}")
+    check_seed(seed)
     unit, missing = {}, []
     for key, words in zip(SET_KEYS, (test.X, test.Y, test.A, test.B)):
         present = [w for w in words if w in embeddings]
@@ -164,12 +178,33 @@ def weat(embeddings: Embeddings, test: WeatTest, permutations: int = 10_000, see
     total = association.sum()
     n = len(association)
     # S(X_i, Y_i) = 2 * sum(X_i) - total, so comparing the sums of X_i is enough.
-    if math.comb(n, n_x) <= permutations:
-        sums = np.array([association[list(idx)].sum() for idx in itertools.combinations(range(n), n_x)])
-        exact = True
-    else:
-        rng = np.random.default_rng(seed)
-        sums = np.array([association[rng.permutation(n)[:n_x]].sum() for _ in range(permutations)])
-        exact = False
-    p_value = float(np.mean(2 * sums - total > observed + 1e-12))
-    return WeatResult(test, float(effect), p_value, float(observed), exact, len(sums), missing)
+    exact = math.comb(n, n_x) <= permutations
+    batches = _all_subsets(n, n_x) if exact else _random_subsets(n, n_x, permutations, seed)
+    beaten = examined = 0
+    for subsets in batches:
+        beaten += int(np.count_nonzero(2 * association[subsets].sum(axis=1) - total > observed + 1e-12))
+        examined += len(subsets)
+    return WeatResult(test, float(effect), beaten / examined, float(observed), exact, examined, missing)
+
+
+def check_seed(seed: int) -> None:
+    """Raise :class:`ConfigError` unless ``seed`` is an int within :data:`SEED_RANGE`."""
+    low, high = SEED_RANGE
+    if isinstance(seed, bool) or not isinstance(seed, int) or not low <= seed <= high:
+        raise ConfigError(f"seed must be an integer {low}-{high}, got {seed!r}")
+
+
+def _all_subsets(n: int, k: int) -> Iterator[np.ndarray]:
+    """Every k-subset of ``range(n)``, as (batch, k) intp arrays of at most :data:`BATCH` rows."""
+    combinations = itertools.combinations(range(n), k)
+    while batch := list(itertools.islice(combinations, BATCH)):
+        yield np.array(batch, dtype=np.intp)
+
+
+def _random_subsets(n: int, k: int, count: int, seed: int) -> Iterator[np.ndarray]:
+    """``count`` uniform random k-subsets of ``range(n)`` (seeded), as (batch, k) intp arrays: the
+    k smallest of n uniform keys per row."""
+    rng = np.random.default_rng(seed)
+    for start in range(0, count, BATCH):
+        keys = rng.random((min(BATCH, count - start), n))
+        yield np.argpartition(keys, k - 1, axis=1)[:, :k]

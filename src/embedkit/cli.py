@@ -21,6 +21,7 @@ import click
 import numpy as np
 
 from . import __version__
+from .bias import PERMUTATIONS_RANGE, SEED_RANGE
 from .config import (
     DEFAULT_MEMORY_GIB,
     IDF_MODES,
@@ -667,9 +668,9 @@ def bias() -> None:
               help="Run only this test (repeatable) [all tests of the set file].")
 @click.option("--sets", "sets_file", type=click.Path(dir_okay=False), default=None,
               help="TOML file of tests (tables with lists X, Y, A, B) [Caliskan et al. 2017's].")
-@click.option("--permutations", type=click.IntRange(min=100), default=10_000,
+@click.option("--permutations", type=click.IntRange(*PERMUTATIONS_RANGE), default=10_000,
               help="Partitions for the permutation test (all of them when fewer exist).")
-@click.option("--seed", type=int, default=1, help="Seed of the sampled partitions.")
+@click.option("--seed", type=click.IntRange(*SEED_RANGE), default=1, help="Seed of the sampled partitions.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @vectors_option
 def weat(names, sets_file, permutations, seed, as_json, vectors_path) -> None:
@@ -719,7 +720,7 @@ def _word_list(value: str | None) -> list[str]:
 @click.option("--width", type=click.IntRange(*PLOT_SIDE_RANGE), default=800, help="Width in pixels.")
 @click.option("--height", type=click.IntRange(*PLOT_SIDE_RANGE), default=600, help="Height in pixels.")
 @click.option("--title", default=None, help="Title above the plot (drawn literally: $ is not mathtext).")
-@click.option("--seed", type=int, default=1, help="t-SNE seed.")
+@click.option("--seed", type=click.IntRange(*SEED_RANGE), default=1, help="t-SNE seed.")
 @vectors_option
 def plot(words, top, pairs, method, output, width, height, title, seed, vectors_path) -> None:
     """Draw words in 2-D (PCA or t-SNE), optionally with analogy arrows.
@@ -731,14 +732,16 @@ def plot(words, top, pairs, method, output, width, height, title, seed, vectors_
 
     pair_list = []
     for item in _word_list(pairs):
-        if item.count(":") != 1:
-            raise click.UsageError(f"--pairs takes A:B items, got {item!r}")
-        pair_list.append(tuple(item.split(":")))
+        pair = tuple(w.strip() for w in item.split(":"))
+        if len(pair) != 2 or not all(pair):
+            raise click.UsageError(f"--pairs takes A:B items (two words), got {item!r}")
+        pair_list.append(pair)
     embeddings = _load_vectors(vectors_path)
     chosen = _word_list(words) + (embeddings.words[:top] if top else [])
     if not chosen and not pair_list:
         raise click.UsageError("give --words, --top or --pairs")
-    dropped = plot_words(embeddings, chosen, output, pair_list, method, width, height, title, seed)
+    dropped = plot_words(embeddings, chosen, output, pair_list, method, width, height, title, seed,
+                         inputs=[vectors_path])
     if dropped:
         _stderr(f"note: not drawn (zero or non-finite vector): {', '.join(dropped)}")
     click.echo(f"wrote {output}")

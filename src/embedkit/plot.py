@@ -4,7 +4,7 @@ arrows (the country-capital picture of Mikolov et al. 2013), drawn with matplotl
 matplotlib (and scikit-learn for t-SNE) are optional dependencies: ``pip install 'embedkit[plot]'``.
 
 Titles and labels are drawn literally (no mathtext, no TeX), so a ``$`` in a word or title is
-just a dollar sign. Words whose vector is zero or not finite have no direction and are left out
+just a dollar sign; a character the fonts lack is drawn as a box, without a warning. Words whose vector is zero or not finite have no direction and are left out
 of the picture (and reported); the image is written atomically, after the output path was
 checked.
 """
@@ -12,11 +12,13 @@ checked.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from .bias import check_seed
 from .errors import EmbedkitError
 from .files import atomic_writer, check_output_path
 from .vectors import Embeddings
@@ -35,16 +37,22 @@ def project(vectors: np.ndarray, method: str = "pca", seed: int = 1) -> np.ndarr
 
     ``pca``: the centred vectors on their first two principal axes (NumPy SVD). ``tsne``:
     scikit-learn's ``TSNE`` (perplexity ``min(30, (n - 1) / 3)``, PCA initialisation, seeded).
+    1-d vectors get a zero second coordinate (a line of points).
 
     Raises
     ------
+    ConfigError
+        If ``seed`` is out of :data:`embedkit.bias.SEED_RANGE`.
     EmbedkitError
         With fewer than 3 vectors, a NaN or infinite value, all vectors equal, an unknown method,
         or scikit-learn missing for t-SNE.
     """
+    check_seed(seed)
     if vectors.shape[0] < 3:
         raise EmbedkitError("a plot needs at least 3 words")
     data = np.asarray(vectors, dtype=np.float64)
+    if data.shape[1] == 1:  # two axes to project on: the second one is flat
+        data = np.hstack([data, np.zeros_like(data)])
     if not np.isfinite(data).all():
         raise EmbedkitError("cannot project vectors with NaN or infinite values")
     if not np.ptp(data, axis=0).any():  # t-SNE's PCA start divides by this spread (and then crashes)
@@ -73,6 +81,7 @@ def plot_words(
     height: int = 600,
     title: str | None = None,
     seed: int = 1,
+    inputs: Sequence[str | os.PathLike] = (),
 ) -> list[str]:
     """Draw ``words`` (and the words of ``pairs``) as labelled points, with an arrow from the
     first to the second word of each pair, and write the image atomically.
@@ -87,6 +96,8 @@ def plot_words(
         size in points * 100/72).
     title : str, optional
         Drawn literally (``$`` is not mathtext).
+    inputs : sequence of paths
+        Files this run reads (the vectors file): ``path`` must not be one of them.
 
     Returns
     -------
@@ -99,7 +110,7 @@ def plot_words(
         For an unsupported extension, a size out of range, fewer than 3 words with a vector,
         or a missing matplotlib.
     StorageError
-        If ``path`` cannot be written.
+        If ``path`` cannot be written or is one of ``inputs``.
     UnknownWordError
         If a word is not in the vocabulary.
     """
@@ -109,7 +120,7 @@ def plot_words(
     low, high = SIDE_RANGE
     if not (low <= width <= high and low <= height <= high):
         raise EmbedkitError(f"image size {width}x{height} is out of range: width and height must be {low}-{high} px")
-    check_output_path(path, what="image")
+    check_output_path(path, inputs=inputs, what="image")
     plt = _pyplot()
     ordered = list(dict.fromkeys([*words, *(w for pair in pairs for w in pair)]))
     rows = [embeddings.row(w) for w in ordered]
@@ -142,16 +153,19 @@ def _draw(plt, points: np.ndarray, words: list[str], pairs: Sequence[tuple[str, 
     where = {w: points[i] for i, w in enumerate(words)}
     figure, axes = plt.subplots(figsize=(width / DPI, height / DPI), dpi=DPI)
     try:
-        axes.scatter(points[:, 0], points[:, 1], s=12, color="tab:blue")
-        for word, (x, y) in where.items():
-            axes.annotate(word, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=9, **LITERAL_TEXT)
-        for start, end in pairs:
-            axes.annotate("", xy=where[end], xytext=where[start],
-                          arrowprops={"arrowstyle": "->", "color": "tab:gray", "lw": 0.8})
-        axes.set_title(title, **LITERAL_TEXT)
-        axes.set_xticks([])
-        axes.set_yticks([])
-        with atomic_writer(path, "wb") as fh:
-            figure.savefig(fh, format=IMAGE_FORMATS[suffix], dpi=DPI)
+        with warnings.catch_warnings():
+            # a character the fonts lack is drawn as a box: no warning per glyph on stderr
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
+            axes.scatter(points[:, 0], points[:, 1], s=12, color="tab:blue")
+            for word, (x, y) in where.items():
+                axes.annotate(word, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=9, **LITERAL_TEXT)
+            for start, end in pairs:
+                axes.annotate("", xy=where[end], xytext=where[start],
+                              arrowprops={"arrowstyle": "->", "color": "tab:gray", "lw": 0.8})
+            axes.set_title(title, **LITERAL_TEXT)
+            axes.set_xticks([])
+            axes.set_yticks([])
+            with atomic_writer(path, "wb") as fh:
+                figure.savefig(fh, format=IMAGE_FORMATS[suffix], dpi=DPI)
     finally:
         plt.close(figure)
