@@ -40,7 +40,7 @@ def _train(tmp_path, corpus, *args, exit_code=1, contains=None):
 FOREIGN = [
     (["--model", "glove", "--loss", "hs"], "--loss does not apply to --model glove"),
     (["--model", "ppmi", "--loss", "ns"], "--loss does not apply to --model ppmi"),
-    (["--model", "sgns", "--cbow-sum"], "--cbow-mean does not apply to --model sgns"),
+    (["--model", "sgns", "--cbow-sum"], "--cbow-sum does not apply to --model sgns"),
     (["--model", "sgns", "--cbow-mean"], "--cbow-mean does not apply"),
     (["--loss", "hs", "--negative", "3"], "--negative does not apply to --model sgns --loss hs"),
     (["--model", "cbow", "--loss", "hs", "--ns-exponent", "0.5"], "--ns-exponent does not apply to --model cbow --loss hs"),
@@ -82,7 +82,7 @@ OUT_OF_RANGE = [
     (["--seed", str(2**64)], "seed must be an integer in [0, 2^63)"),
     (["--model", "glove", "--x-max", "inf"], "x_max must be a finite number"),
     (["--model", "glove", "--x-max", "nan"], "x_max must be a finite number"),
-    (["--model", "glove", "--x-max", "0"], "x_max must be in (0"),
+    (["--model", "glove", "--x-max", "0"], "x_max must be in [1e-06"),
     (["--model", "glove", "--weight-exponent", "nan"], "weight_exponent must be a finite number"),
     (["--model", "glove", "--grad-clip", "inf"], "grad_clip must be a finite number"),
     (["--model", "glove", "--window", "300"], "window must be in [1, 255]"),
@@ -139,7 +139,7 @@ def test_a_missing_config_file_is_a_usage_error(tmp_path, corpus):
 
 
 @pytest.mark.parametrize("where,message", [
-    (lambda tmp, corpus: corpus, "it is an input of this run"),
+    (lambda tmp, corpus: corpus, "it is also an input or output of this run"),
     (lambda tmp, corpus: Path("/dev/null"), "it exists and is not a regular file"),
     (lambda tmp, corpus: tmp / "no" / "such" / "v.bin", "does not exist"),
     (lambda tmp, corpus: corpus / "v.bin", "not a directory"),
@@ -173,7 +173,7 @@ def test_save_vocab_is_checked_first_and_written_only_on_success(tmp_path, corpu
 
 @pytest.mark.parametrize("command", ["vocab", "cooccur"])
 @pytest.mark.parametrize("where,message", [
-    (lambda tmp, corpus: corpus, "it is an input of this run"),
+    (lambda tmp, corpus: corpus, "it is also an input or output of this run"),
     (lambda tmp, corpus: Path("/dev/null"), "not a regular file"),
     (lambda tmp, corpus: tmp / "no" / "out", "does not exist"),
 ])
@@ -387,3 +387,77 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_vectors_and_no_stale_files(tm
     assert rerun.exit_code == 0, rerun.output
     np.testing.assert_array_equal(Embeddings.load(tmp_path / "out.bin").vectors, Embeddings.load(reference).vectors)
     assert _leftovers(tmp_path) == []
+
+
+# ----------------------------------------------------------------------------- found by the hostile hunt
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda p: os.mkfifo(p), "it is a pipe, not a regular file"),
+    (lambda p: p.write_bytes(b"dim = 8\n\x00\x01"), "looks like a binary file"),
+    (lambda p: p.write_bytes("# caf\u00e9\ndim = 8\n".encode("latin-1")), "not utf-8"),
+])
+def test_config_files_that_are_not_text_are_refused_without_reading_forever(tmp_path, corpus, make, message):
+    config = tmp_path / "c.toml"
+    make(config)
+    _train(tmp_path, corpus, "--config", config, exit_code=2, contains=message)
+
+
+@pytest.mark.parametrize("text,message", [
+    ("dim = -1\n", "c.toml: dim must be in [1, 1,000,000], got -1"),
+    ("epochs = 0\n", "c.toml: epochs must be in [1,"),
+    ("alpha = nan\n", "c.toml: alpha must be a finite number"),
+])
+def test_config_values_are_checked_even_when_a_flag_overrides_them(tmp_path, corpus, text, message):
+    config = tmp_path / "c.toml"
+    config.write_text(text)
+    _train(tmp_path, corpus, "--config", config, "--dim", "8", "--epochs", "1", "--alpha", "0.01", "-q",
+           contains=message)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--model", "sgns", "--cbow-sum"], "--cbow-sum does not apply to --model sgns"),
+    (["--model", "glove", "--x-max", "1e-300"], "x_max must be in [1e-06"),
+    (["--model", "glove", "--x-max", "1e39"], "x_max must be in [1e-06, 1e+38]"),
+    (["--model", "lsa", "--stopwords", ""], "stopwords must be 'english', 'none' or a file name"),
+    (["--model", "lsa", "--min-count", "1", "--doc-window", str(1 << 40)], "LSA needs at least two documents"),
+    (["--max-vocab", "1", "--min-count", "1"], "raise --max-vocab"),
+    (["--max-sentence-length", "1"], "raise --max-sentence-length"),
+])
+def test_messages_name_the_option_to_change(tmp_path, corpus, args, message):
+    _train(tmp_path, corpus, *args, exit_code=2 if "--cbow-sum" in args else 1, contains=message)
+
+
+@pytest.mark.parametrize("output,extra,message", [
+    ("", [], "the output path is empty"),
+    ("out.txt", ["--save-vocab", "out.txt"], "--save-vocab"),
+    ("out.npy", ["words-dir"], "cannot write word list"),
+])
+def test_outputs_found_by_the_hunt(tmp_path, corpus, output, extra, message):
+    if extra == ["words-dir"]:
+        (tmp_path / "out.npy.words").mkdir()
+        extra = []
+    target = tmp_path / output if output else ""
+    extra = [str(tmp_path / e) if e.endswith(".txt") else e for e in extra]
+    with unchanged(tmp_path):
+        outcome = cli_run("train", corpus, "-o", target, *extra, *FAST)
+    assert_clean_error(outcome, contains=message)
+
+
+def test_a_signal_whose_exception_was_swallowed_is_raised_at_the_next_check():
+    from embedkit import signals
+    from embedkit.errors import Interrupted
+
+    with signals.handle_signals():
+        try:  # a ctypes callback or __del__ swallows what its handler raises
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)
+        except Interrupted:
+            pass
+        os.kill(os.getpid(), signal.SIGTERM)  # a second signal while unwinding is ignored
+        with pytest.raises(Interrupted) as raised:
+            signals.check()
+        assert raised.value.exit_code == 143
+        with pytest.raises(Interrupted), signals.stage("next stage"):
+            pass
+    signals.check()  # the block is over: nothing pending

@@ -21,6 +21,9 @@ LOSSES = ("ns", "hs")
 VECTORS_OUT = ("input", "sum", "concat")
 #: Default memory budget of co-occurrence counting and GloVe's cells, GiB (cooccur.c's ``-memory``).
 DEFAULT_MEMORY_GIB = 4.0
+#: Bound of the float32 hyper-parameters the kernels take (alpha, x_max, grad_clip): beyond it
+#: they would become inf.
+FLOAT32_MAX = 1e38
 #: Largest vector dimension accepted (the memory check refuses most of what lies below it).
 MAX_DIM = 1_000_000
 #: Largest word2vec window (a dynamic window beyond a sentence's length changes nothing).
@@ -108,7 +111,7 @@ class Word2VecConfig:
         _in_range("ns_exponent", self.ns_exponent, -10.0, 10.0)
         _in_range("sample", self.sample, 0.0, 1.0)
         if self.alpha is not None:
-            _in_range("alpha", self.alpha, 0.0, 1e300, low_open=True)
+            _in_range("alpha", self.alpha, 0.0, FLOAT32_MAX, low_open=True)
         if self.min_alpha is not None:
             _require(0 <= self.min_alpha <= self.learning_rate,
                      f"min_alpha must be in [0, alpha={self.learning_rate:g}], got {self.min_alpha:g}")
@@ -197,10 +200,10 @@ class GloveConfig:
         check_types(self)
         _in_range("dim", self.dim, 1, MAX_DIM)
         _in_range("window", self.window, 1, 255)
-        _in_range("x_max", self.x_max, 0.0, 1e300, low_open=True)
+        _in_range("x_max", self.x_max, 1e-6, FLOAT32_MAX)
         _in_range("weight_exponent", self.weight_exponent, 0.0, 10.0)
-        _in_range("alpha", self.alpha, 0.0, 1e300, low_open=True)
-        _in_range("grad_clip", self.grad_clip, 0.0, 1e300, low_open=True)
+        _in_range("alpha", self.alpha, 0.0, FLOAT32_MAX, low_open=True)
+        _in_range("grad_clip", self.grad_clip, 0.0, FLOAT32_MAX, low_open=True)
         _in_range("epochs", self.epochs, 1, MAX_EPOCHS)
         _require(self.vectors_out in VECTORS_OUT, f"vectors_out must be one of {', '.join(VECTORS_OUT)}")
         _in_range("threads", self.threads, 0, MAX_THREADS, note=" (0 = all cores)")
@@ -312,6 +315,7 @@ class LSAConfig:
         _in_range("doc_window", self.doc_window, 0, 1 << 40, note=" (0 = one document per line)")
         _require(self.idf in IDF_MODES, f"idf must be one of {', '.join(IDF_MODES)}")
         _in_range("eig", self.eig, 0.0, 1.0)
+        _require(bool(self.stopwords.strip()), "stopwords must be 'english', 'none' or a file name, got ''")
         _check_seed(self.seed)
 
     @property
@@ -411,13 +415,13 @@ def load_toml(path: str | os.PathLike) -> dict:
     Raises
     ------
     ConfigError
-        If the file is missing or not valid TOML, or holds a nested table.
+        If the file is missing, not a regular file (a FIFO, a device), not UTF-8 text, not valid
+        TOML, or holds a nested table.
     """
+    from .datasets import read_text
+
     try:
-        with open(path, "rb") as fh:
-            table = tomllib.load(fh)
-    except OSError as exc:
-        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+        table = tomllib.loads(read_text(path, "config", ConfigError))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     nested = [k for k, v in table.items() if isinstance(v, dict)]

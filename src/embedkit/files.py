@@ -72,13 +72,20 @@ def glob_escape(name: str) -> str:
 
 
 def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs. A zombie does not: a process killed with SIGKILL stays one until its
+    parent (often an init that never reaps, in a container) waits for it, and kill(pid, 0)
+    still succeeds on it."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
+        pass
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
         return True
-    return True
 
 
 def current_umask() -> int:
@@ -236,7 +243,7 @@ def check_output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLik
     path : str or PathLike
         The file to be written (it may exist: it will be replaced atomically).
     inputs : iterable of paths
-        Files the run reads; writing over one of them is refused.
+        Files the run reads (or other outputs of the run); writing over one of them is refused.
     what : str
         How the message names the path (``"output"``, ``"--save-vocab"``).
 
@@ -250,6 +257,8 @@ def check_output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLik
         If ``path`` is a directory, exists and is not a regular file (device, FIFO, socket), is
         one of ``inputs``, or its directory is missing or not writable.
     """
+    if not str(path).strip():
+        raise StorageError(f"the {what} path is empty; give a file name")
     path = Path(path)
     try:
         st = path.stat()
@@ -262,10 +271,9 @@ def check_output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLik
             raise StorageError(f"cannot write {what} {path}: it is a directory; give a file name")
         if not stat.S_ISREG(st.st_mode):
             raise StorageError(f"cannot write {what} {path}: it exists and is not a regular file")
-        for source in inputs:
-            with contextlib.suppress(OSError):
-                if os.path.samefile(source, path):
-                    raise StorageError(f"cannot write {what} {path}: it is an input of this run")
+    for source in inputs:
+        if _same_path(source, path):
+            raise StorageError(f"cannot write {what} {path}: it is also an input or output of this run")
     parent = path.parent
     if not parent.is_dir():
         raise StorageError(f"cannot write {what} {path}: directory {parent} does not exist")
@@ -276,6 +284,13 @@ def check_output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLik
     except OSError as exc:
         raise storage_error(exc, f"write {what}", path) from None
     return path
+
+
+def _same_path(a: str | os.PathLike, b: Path) -> bool:
+    """Whether two paths name the same file (existing: same inode; else the same absolute path)."""
+    with contextlib.suppress(OSError):
+        return os.path.samefile(a, b)
+    return Path(os.path.abspath(a)) == Path(os.path.abspath(b))
 
 
 def free_bytes(directory: str | os.PathLike) -> int:

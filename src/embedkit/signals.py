@@ -11,40 +11,62 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 from collections.abc import Iterator
 
 from .errors import Interrupted
 
 HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _stages: list[str] = []
+_pending: list[Interrupted] = []
 
 
 def _raise(signum: int, frame) -> None:
-    # A second signal while unwinding must not interrupt the cleanup itself.
-    for sig in HANDLED:
-        signal.signal(sig, signal.SIG_IGN)
+    if _pending:  # already unwinding: a second signal must not interrupt the cleanup itself
+        return
     exc = Interrupted(signum)
     exc.stage = current_stage()
+    _pending.append(exc)
     raise exc
+
+
+def check() -> None:
+    """Raise the pending :class:`Interrupted` again, if a signal arrived and its exception was
+    swallowed (a handler that runs inside a ctypes callback or a ``__del__`` — e.g. while numba
+    compiles — cannot propagate). Called between kernel calls and at stage boundaries."""
+    if _pending:
+        raise _pending[0]
 
 
 @contextlib.contextmanager
 def handle_signals() -> Iterator[None]:
     """Install the handlers for the duration of the block (main thread only), then restore them."""
     previous = {sig: signal.signal(sig, _raise) for sig in HANDLED}
+    unraisable_hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_about_interrupts
     try:
         yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        sys.unraisablehook = unraisable_hook
+        _pending.clear()
+
+
+def _quiet_about_interrupts(unraisable) -> None:
+    """An Interrupted swallowed by a callback is raised again by :func:`check`: print nothing."""
+    if not isinstance(unraisable.exc_value, Interrupted):
+        sys.__unraisablehook__(unraisable)
 
 
 @contextlib.contextmanager
 def stage(name: str) -> Iterator[None]:
     """Mark ``name`` (e.g. ``"encoding the corpus"``) as running, for :func:`current_stage`."""
+    check()
     _stages.append(name)
     try:
         yield
+        check()
     finally:
         _stages.pop()
 

@@ -20,8 +20,8 @@ def require_words(vocab: Vocabulary, minimum: int = 2) -> None:
     """
     if len(vocab) < minimum:
         raise CorpusError(
-            f"the vocabulary has {len(vocab)} word(s), at least {minimum} are needed; use a larger corpus "
-            "or lower --min-count"
+            f"the vocabulary has {len(vocab)} word(s), at least {minimum} are needed; use a larger corpus, "
+            "lower --min-count or raise --max-vocab"
         )
 
 
@@ -36,7 +36,7 @@ def require_context_pairs(encoded: EncodedCorpus) -> None:
     if encoded.max_sentence_length < 2:
         raise CorpusError(
             "no line has two in-vocabulary words, so there is no (word, context) pair to learn from; "
-            "put sentences on lines (one line = one sentence) or lower --min-count"
+            "put sentences on lines (one line = one sentence), lower --min-count or raise --max-sentence-length"
         )
 
 

@@ -214,6 +214,9 @@ def train_lsa(
     require_words(prepared.vocab)
     n_docs = (-(-prepared.encoded.n_tokens // config.doc_window) if config.doc_window
               else prepared.encoded.n_sentences)
+    if n_docs < 2:
+        raise CorpusError(f"LSA needs at least two documents, the corpus makes {n_docs}"
+                          + ("; lower --doc-window" if config.doc_window else ""))
     _require_svd_memory(len(prepared.vocab), n_docs, config.dim)
     report = CountReport("lsa")
     stages = _Stages(report, log)

@@ -24,6 +24,7 @@ import numba
 import numpy as np
 from tqdm.auto import tqdm
 
+from .. import signals
 from ..config import GloveConfig
 from ..cooccur import CellSink, CooccurrenceOptions, Cooccurrences, cooccurrences_for
 from ..encode import PreparedCorpus
@@ -219,6 +220,7 @@ def _train(cells, cooc: Cooccurrences, words: list[str], config: GloveConfig, pr
                                 cost=f"{block_costs[:last].sum() / max(1, nnz * done / values.shape[0]):.4f}",
                                 refresh=False)
                 bar.update(nnz * last // n_blocks - shown)
+                signals.check()  # a signal whose exception was swallowed (e.g. during compilation)
                 shown = nnz * last // n_blocks
             cost = float(block_costs.sum() / nnz)
             if not (np.isfinite(cost) and np.isfinite(W).all() and np.isfinite(C).all()):

@@ -18,6 +18,7 @@ import numba
 import numpy as np
 from tqdm.auto import tqdm
 
+from .. import signals
 from .._random import alias_table, probability_thresholds
 from ..config import Word2VecConfig
 from ..encode import PreparedCorpus
@@ -158,6 +159,7 @@ def train_word2vec(
                     refresh=False,
                 )
                 bar.update(stop - start)
+                signals.check()  # a signal whose exception was swallowed (e.g. during compilation)
             if not (np.isfinite(syn0).all() and np.isfinite(syn1).all()):
                 raise TrainingError(
                     f"training diverged in epoch {epoch + 1} (NaN/Inf vectors); "
