@@ -129,6 +129,7 @@ def _load_config(ctx: click.Context, param: click.Parameter, value: str | None) 
         if problem:
             raise click.BadParameter(f"{value}: {key} = {item!r}: {problem}", ctx=ctx, param=param)
     ctx.default_map = {**(ctx.default_map or {}), **table}
+    ctx.meta["embedkit.config"] = (value, table)
 
 
 def _toml_type_problem(param: click.Parameter, value) -> str | None:
@@ -178,6 +179,13 @@ def _load_vectors(path: str, fmt: str = "auto") -> Embeddings:
         pass  # the reader says what is wrong
     allow_nonfinite = click.get_current_context().meta.get("embedkit.allow_nonfinite", False)
     return Embeddings.load(path, fmt, allow_nonfinite=allow_nonfinite)
+
+
+def _check_vectors_output(target: str, fmt: str, inputs: list) -> None:
+    """Refuse a vectors output (and, for the native format, its word list) before any work."""
+    check_output_path(target, inputs)
+    if fmt == "native":
+        check_output_path(native_words_path(target), inputs, what="word list")
 
 
 def _print_neighbours(pairs: list[tuple[str, float]]) -> None:
@@ -284,9 +292,9 @@ def train(**params) -> None:
     log = (lambda message: None) if params["quiet"] else _stderr
     with stage("checking the inputs"):
         corpus_files = Corpus(params["corpus"]).files
-        for target, what in ((params["output"], "output"), (params["save_vocab"], "--save-vocab")):
-            if target:
-                check_output_path(target, corpus_files, what)
+        _check_vectors_output(params["output"], format_for_path(params["output"]), corpus_files)
+        if params["save_vocab"]:
+            check_output_path(params["save_vocab"], [*corpus_files, params["output"]], "--save-vocab")
     with stage("reading the corpus"):
         prepared = _prepare(params, log)
     check_free_space(params["output"], _output_bytes(prepared.vocab, config))
@@ -340,12 +348,26 @@ def _model_config(params: dict):
     known = applicable_fields(cls, **selectors)
     foreign = [name for name in HYPER_PARAMETERS if params.get(name) is not None and name not in known]
     if foreign:
-        flags = ", ".join("--" + name.replace("_", "-") for name in foreign)
+        flags = ", ".join(_flag(name, params[name]) for name in foreign)
         selected = {f.name: f.metadata for f in fields(cls)}
         narrowed = sorted({k for name in foreign for k in selected.get(name, {})})
         setting = " ".join([f"--model {model}", *(f"--{k} {selectors[k]}" for k in narrowed if k == "loss")])
         raise click.UsageError(f"{flags} {'does' if len(foreign) == 1 else 'do'} not apply to {setting}")
+    source, table = click.get_current_context().meta.get("embedkit.config", (None, {}))
+    if table:  # values the flags override must still be valid: a bad file is an error either way
+        try:
+            config_from_options(cls, {**{k: v for k, v in table.items() if k in known}, **selectors})
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
     return config_from_options(cls, options)
+
+
+def _flag(name: str, value) -> str:
+    """The flag the user gave for the parameter ``name`` (``--cbow-sum`` for cbow_mean=False)."""
+    param = next(p for p in click.get_current_context().command.params if p.name == name)
+    if value is False and param.secondary_opts:
+        return param.secondary_opts[0]
+    return max(param.opts, key=len)
 
 
 def _prepare(params: dict, log):
@@ -521,10 +543,7 @@ def convert(source: str, target: str, from_format: str, to_format: str, replace_
     Example:  embedkit convert vectors.bin vectors.npy
     """
     fmt = format_for_path(target) if to_format == "auto" else to_format
-    inputs = [source, native_words_path(source)]
-    check_output_path(target, inputs)
-    if fmt == "native":
-        check_output_path(native_words_path(target), inputs, what="word list")
+    _check_vectors_output(target, fmt, [source, native_words_path(source)])
     embeddings = _load_vectors(source, from_format)
     if replace_space is not None:
         embeddings = Embeddings(replace_whitespace(embeddings.words, replace_space), embeddings.vectors)
