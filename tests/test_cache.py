@@ -174,6 +174,14 @@ def cols_out_of_range(entry: Path) -> None:
     rewrite_manifest(entry)
 
 
+def set_value(entry: Path, value: float) -> None:
+    """A crafted values.npy: one value changed and the manifest made to agree."""
+    values = np.load(entry / "values.npy")
+    values[7] = value
+    np.save(entry / "values.npy", values)
+    rewrite_manifest(entry)
+
+
 COOC_DAMAGE = {
     "delete rows.npy": lambda e: (e / "rows.npy").unlink(),
     "delete meta.json": lambda e: (e / "meta.json").unlink(),
@@ -184,6 +192,10 @@ COOC_DAMAGE = {
     "truncate cols.npy by 4096": lambda e: truncate(e / "cols.npy", 4096),
     "garble meta.json": lambda e: (e / "meta.json").write_text("{"),
     "col beyond the vocabulary, manifest rewritten": cols_out_of_range,
+    "NaN value, manifest rewritten": lambda e: set_value(e, np.nan),
+    "negative value, manifest rewritten": lambda e: set_value(e, -3.0),
+    "zero value, manifest rewritten": lambda e: set_value(e, 0.0),
+    "infinite value, manifest rewritten": lambda e: set_value(e, np.inf),
 }
 
 
@@ -340,7 +352,54 @@ def test_full_cache_dir_builds_privately(corpus, tmp_path, private_tmp, monkeypa
     assert len(warnings) == 1 and "no space left on the device" in warnings[0]
     assert "building in a private temporary directory" in warnings[0]
     assert prepared.directory is None and prepared.encoded.n_tokens > 0
-    assert list((tmp_path / "cache").iterdir()) == [] and list(private_tmp.iterdir()) == []
+    assert not (tmp_path / "cache").exists() and list(private_tmp.iterdir()) == []  # created, then removed
+
+
+def test_full_existing_cache_dir_is_kept(corpus, tmp_path, private_tmp, monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    (tmp_path / "cache").mkdir()
+    monkeypatch.setattr("embedkit.cache.write_manifest", full)
+    prepared, warnings = prepare(corpus, tmp_path / "cache")
+    assert len(warnings) == 1 and prepared.directory is None
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited and been reaped."""
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    child.wait()
+    return child.pid
+
+
+def zombie_pid() -> subprocess.Popen:
+    """A child that has exited but is not reaped yet (what a SIGKILLed process is when its parent, an
+    init that never reaps, has not waited for it): kill(pid, 0) still succeeds on it."""
+    child = subprocess.Popen([sys.executable, "-c", ""])
+    while Path(f"/proc/{child.pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0] != b"Z":
+        pass
+    os.kill(child.pid, 0)  # "alive" to the naive check
+    return child
+
+
+@pytest.mark.parametrize("kind", ["dead", "zombie"])
+def test_stale_work_dir_beside_a_valid_entry_is_swept(corpus, tmp_path, kind):
+    cache_dir = tmp_path / "cache"
+    fresh, _ = prepare(corpus, cache_dir)
+    expected, entry = content(fresh), fresh.directory
+    child = zombie_pid() if kind == "zombie" else None
+    pid = child.pid if child else dead_pid()
+    stale = cache_dir / f".{entry.name}.{pid}.abcd.tmp"
+    stale.mkdir()
+    (stale / "ids.npy").write_bytes(b"partial")
+    live = cache_dir / f".{entry.name}.{os.getpid()}.live.tmp"
+    live.mkdir()
+    again, warnings = prepare(corpus, cache_dir)
+    if child:
+        child.wait()
+    assert again.from_cache and warnings == [] and content(again) == expected
+    assert sorted(p.name for p in cache_dir.iterdir()) == sorted([entry.name, live.name])  # a live writer's stays
 
 
 @pytest.mark.parametrize("umask,file_mode,dir_mode", [(0o022, 0o644, 0o755), (0o002, 0o664, 0o775),

@@ -111,5 +111,5 @@ def test_save_and_load_roundtrip_and_scipy_npz(wiki_small, tmp_path):
 def test_bad_settings_are_config_errors(wiki_small):
     with pytest.raises(ConfigError, match="window must be in 1..255"):
         CooccurrenceOptions(window=300)
-    with pytest.raises(ConfigError, match="memory must be at least"):
+    with pytest.raises(ConfigError, match=r"^--memory must be at least 0\.001 GiB \(1 MiB\), got 1e-06 GiB$"):
         count_cooccurrences(wiki_small.encoded, len(wiki_small.vocab), memory=1e-6, progress=False)

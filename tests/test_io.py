@@ -118,20 +118,21 @@ def test_interrupted_write_leaves_no_partial_file_and_keeps_the_old_one(tmp_path
 
 
 @pytest.mark.parametrize("name", ["v.bin", "v.txt", "v.npy"])
-@pytest.mark.parametrize("word", ["a b", "", "tab\there", "new\nline"])
+@pytest.mark.parametrize("word", ["a b", "", "tab\there", "new\nline", "cr\r"])
 def test_unwritable_words_are_refused_before_any_file_exists(tmp_path, name, word):
     if name == "v.npy" and word in ("a b", "tab\there"):
         write_vectors(tmp_path / name, ["x", word], np.ones((2, 3), np.float32))  # native holds spaces
         assert Embeddings.load(tmp_path / name).words == ["x", word]
         return
-    with pytest.raises(VectorsFormatError, match="cannot write .*" + ("replace-space" if name != "v.npy" else "newline")):
+    expected = "replace-space" if name != "v.npy" else "line break"
+    with pytest.raises(VectorsFormatError, match="cannot write .*" + expected):
         write_vectors(tmp_path / name, ["x", word], np.ones((2, 3), np.float32))
     assert list(tmp_path.iterdir()) == []
 
 
 def test_replace_whitespace_and_its_duplicates():
     assert replace_whitespace(["new york", "a \t b", "c"], "_") == ["new_york", "a_b", "c"]
-    with pytest.raises(VectorsFormatError, match="'new york' into 'new_york', which 'new_york' also becomes"):
+    with pytest.raises(VectorsFormatError, match="makes 'new_york' and 'new york' the same word 'new_york'"):
         replace_whitespace(["new_york", "new york"], "_")
     with pytest.raises(VectorsFormatError, match="non-empty"):
         replace_whitespace(["a b"], " ")
@@ -148,6 +149,10 @@ def test_replace_whitespace_and_its_duplicates():
         (b"2 2\na\t1\t2\nb 3   4\n", ["a", "b"], [1, 2]),  # tabs, several spaces
         (b"2 2\n2009 1 2\nnan 3 4\n", ["2009", "nan"], [1, 2]),  # numeric words
         (b"2 2\na 1e-3 +2\nb .5 4.\n", ["a", "b"], [1e-3, 2]),
+        (b"new york 1 2\nb 3 4\nc 5 6\n", ["new york", "b", "c"], [1, 2]),  # first row's word has a space
+        (b"new york city 1 2\nlos angeles 3 4\nc 5 6\n", ["new york city", "los angeles", "c"], [1, 2]),
+        (b"2 2\na 1 2\nki\x1bng 3 4\n", ["a", "ki\x1bng"], [1, 2]),  # a control character in a later word
+        (b"2 2\nki\x1bng 1 2\nb 3 4\n", ["ki\x1bng", "b"], [1, 2]),  # ... or in the first one
     ],
 )
 def test_strict_text_reader_accepts(tmp_path, content, words, first):
@@ -156,6 +161,40 @@ def test_strict_text_reader_accepts(tmp_path, content, words, first):
     got_words, vectors = read_vectors(path)
     assert got_words == words and vectors.dtype == np.float32
     np.testing.assert_allclose(vectors[0], first)
+
+
+def test_glove_dimension_is_the_most_common_count_of_trailing_numbers(tmp_path):
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"route 66 1 2\nb 3 4\nc 5 6\n")  # row 1 ends in three numbers, the others in two
+    with pytest.raises(VectorsFormatError, match="line 1 has 3 values after the word, expected 2"):
+        read_vectors(path)  # never the word 'route' with a 3-d vector, never 'route 66' silently
+
+
+@pytest.mark.parametrize("field", [b"1_000", b"1_0.5", b"2e1_0"])
+def test_underscore_digit_separators_are_not_numbers(tmp_path, field):
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"2 2\na 1 2\nb 3 " + field + b"\n")
+    with pytest.raises(VectorsFormatError, match=f"line 3: '{field.decode()}' is not a number"):
+        read_vectors(path)
+
+
+@pytest.mark.parametrize("name", ["v.bin", "v.txt", "v.npy"])
+def test_a_100000_character_word_round_trips(tmp_path, name):
+    words = ["x" * 100_000, "king", "queen"]
+    vectors = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    write_vectors(tmp_path / name, words, vectors)
+    got_words, got = read_vectors(tmp_path / name)
+    assert got_words == words
+    np.testing.assert_array_equal(got, vectors)
+
+
+@pytest.mark.parametrize("first", ["2", "2.5", "nan", "1e3"])
+def test_glove_text_refuses_1d_vectors_whose_first_word_is_a_number(tmp_path, first):
+    with pytest.raises(VectorsFormatError, match="would read back as a 'V D' header"):
+        write_vectors(tmp_path / "v.glove", [first, "x"], np.ones((2, 1), np.float32), "glove-text")
+    assert list(tmp_path.iterdir()) == []
+    write_vectors(tmp_path / "v.glove", ["x", first], np.ones((2, 1), np.float32), "glove-text")  # later rows are fine
+    assert read_vectors(tmp_path / "v.glove")[0] == ["x", first]
 
 
 def test_text_with_header_is_never_read_as_binary(tmp_path):

@@ -137,6 +137,9 @@ BAD_FILES = [
     ("missing-number", raw(b"2 3\nking 1 2 3\nqueen 1 2\n"), "analogy", "line 3 has 2 values"),
     ("word-only-row", raw(b"2 2\nking 1 2\nqueen\n"), "query", "line 3 has 0 values"),
     ("not-a-number", raw(b"2 2\nking 1 2\nqueen 1 x\n"), "doesnt-match", "'x' is not a number"),
+    ("underscore-digits", raw(b"3 2\nking 1 2\nman 1_000 2\nqueen 1 2\n"), "similar",
+     "line 3: '1_000' is not a number"),
+    ("underscore-digits-glove", raw(b"king 1 2\nman 1 2_0\n"), "info", "line 2: '2_0' is not a number"),
     ("nan", raw(b"2 2\nking nan 2\nqueen 1 2\n"), "similar", "line 2: the vector of 'king'"),
     ("inf", raw(b"2 2\nking 1 2\nqueen inf 2\n"), "info", "--allow-nonfinite"),
     ("minus-infinity", raw(b"king 1 -Infinity\nqueen 1 2\n"), "convert", "'king'"),
@@ -169,6 +172,12 @@ BAD_FILES = [
     ("native-empty-matrix", native(_npy_of(np.ones((0, 4), np.float32))), "similar", "non-empty"),
     ("native-nan", native(lambda p, w, d: Embeddings(WORDS, np.full((6, 4), np.nan)).save(p)), "info",
      "--allow-nonfinite"),
+    ("native-crlf-old-format", native(lambda p, w, d: w.write_bytes("".join(x + "\r\n" for x in WORDS).encode())),
+     "similar", "line 1 holds a carriage return (Windows line ends?)"),
+    ("native-crlf", native(lambda p, w, d: w.write_bytes(w.read_bytes().replace(b"\n", b"\r\n"))), "info",
+     "v.npy.words: line 1 holds a carriage return"),
+    ("native-cr-in-a-word", native(lambda p, w, d: w.write_bytes(w.read_bytes().replace(b"queen\n", b"qu\reen\n"))),
+     "convert", "line 3 holds a carriage return"),
     ("native-words-not-utf8", native(lambda p, w, d: w.write_bytes(b"\xff\xfe\n" * 6)), "convert", "not UTF-8"),
     ("native-empty-word", native(lambda p, w, d: w.write_text("king\n\nman\nwoman\napple\npear\n")), "similarity",
      "line 2 is empty"),
@@ -288,10 +297,58 @@ def test_words_with_spaces_need_replace_space(tmp_path):
     assert native_ok.exit_code == 0 and Embeddings.load(tmp_path / "keep.npy").words == ["paris", "new york"]
 
 
+SPACES = b"new york 1 2 3\nlos angeles 2 3 4\nking 1 0 0\nqueen 0.9 0.1 0\n"  # GloVe 840B: row 1 has a space
+
+
+@pytest.mark.parametrize("command", ["similar", "info", "similarity"])
+def test_glove_file_whose_first_word_has_a_space_loads(tmp_path, command):
+    source = raw(SPACES)(tmp_path)
+    args = {"similar": ["similar", "new york", "-n", "1", "--vectors", source], "info": ["info", source],
+            "similarity": ["similarity", "new york", "los angeles", "--vectors", source]}[command]
+    outcome = cli_run(*args)
+    assert outcome.exit_code == 0 and "Error" not in outcome.output, outcome.output
+    assert {"similar": "los angeles\t", "info": "dimension   3", "similarity": "0.9"}[command] in outcome.output
+
+
+@pytest.mark.parametrize("target", ["out.txt", "out.bin", "out.glove"])
+def test_first_word_with_a_space_converts_only_with_replace_space(tmp_path, target):
+    source = raw(SPACES)(tmp_path)
+    to = ["--to", "glove-text"] if target == "out.glove" else []
+    with unchanged(tmp_path):
+        assert_clean_error(cli_run("convert", source, tmp_path / target, *to), contains="'new york'")
+    outcome = cli_run("convert", source, tmp_path / target, *to, "--replace-space", "_")
+    assert outcome.exit_code == 0, outcome.output
+    assert Embeddings.load(tmp_path / target).words == ["new_york", "los_angeles", "king", "queen"]
+    native_ok = cli_run("convert", source, tmp_path / "keep.npy")
+    assert native_ok.exit_code == 0 and Embeddings.load(tmp_path / "keep.npy").words[0] == "new york"
+
+
+def test_replace_space_collision_names_both_words(tmp_path):
+    source = raw(b"new york 1 2\nnew_york 3 4\nking 5 6\n")(tmp_path)
+    with unchanged(tmp_path):
+        assert_clean_error(cli_run("convert", source, tmp_path / "o.txt", "--replace-space", "_"),
+                           contains="makes 'new york' and 'new_york' the same word 'new_york'")
+
+
+def test_convert_of_a_long_word_to_binary_reads_back(tmp_path):
+    source = good(tmp_path, words=["x" * 100_000, *WORDS])
+    outcome = cli_run("convert", source, tmp_path / "o.bin")
+    assert outcome.exit_code == 0, outcome.output
+    info = cli_run("info", tmp_path / "o.bin")
+    assert info.exit_code == 0 and "words       7" in info.output, info.output
+
+
+def test_convert_refuses_an_unreadable_1d_glove_file(tmp_path):
+    source = raw(b"3 1\n2 0.5\nx 0.25\ny -1\n")(tmp_path)
+    with unchanged(tmp_path):
+        assert_clean_error(cli_run("convert", source, tmp_path / "o.glove", "--to", "glove-text"),
+                           contains="would read back as a 'V D' header")
+
+
 @pytest.mark.parametrize(
     "content,args,fragment,exit_code",
     [
-        (b"new_york 3 4\nnew york 1 2\n", ["--replace-space", "_"], "also becomes", 1),
+        (b"new_york 3 4\nnew york 1 2\n", ["--replace-space", "_"], "the same word", 1),
         (b"new york 1 2\n", ["--replace-space", ""], "non-empty", 2),
         (b"new york 1 2\n", ["--replace-space", "a b"], "without whitespace", 2),
     ],

@@ -7,19 +7,23 @@ The rules, shared by every cache entry:
   ``$XDG_CACHE_HOME/embedkit``, else ``~/.cache/embedkit`` (only if the home directory exists). It
   is created if missing. When it cannot be used (it is a file, it is read-only, it cannot be
   created, the home directory is unknown or missing) the run works in a private temporary
-  directory instead, with one warning line, and nothing is cached.
+  directory instead, with one warning line, and nothing is cached. A cache directory this run
+  created and could not write an entry into (a full disk) is removed again if empty.
 * **Publication.** An entry is built in a work directory beside its final name, its
   ``manifest.json`` is written last, and the work directory is renamed into place
   (:func:`embedkit.files.atomic_directory`): a reader sees a complete entry or none. Of two
   processes building the same entry at once, the first rename wins; both results are identical.
+  Work directories of processes that no longer run (SIGKILL) are removed whenever their entry
+  is looked up (:func:`embedkit.files.sweep_stale`).
 * **Validation.** Before an entry is used, its manifest must exist, be of this
   :data:`FORMAT_VERSION`, and name the same inputs; every file it lists must have the recorded size
   and CRC-32 (whole files, streamed in 16 MiB blocks: about 1.4 GB/s, a quarter of a second for the
   550 MB co-occurrence files of a 100 MB corpus), every ``.npy`` header must agree with the file
-  size, and word ids must lie in ``[0, V)`` (checked in the same pass, so no kernel can index out of
-  range). An entry that fails is rebuilt (and replaced) after one warning line naming the file
-  and the fault. An entry that cannot be read (permission) is left alone and the run builds in a
-  private temporary directory, with a warning.
+  size, word ids must lie in ``[0, V)`` and co-occurrence values be finite and positive (checked
+  in the same pass, so no kernel can index out of range or train on NaN). An entry that fails
+  is rebuilt (and replaced) after one warning line naming the file and the fault. An entry that
+  cannot be read (permission) is left alone and the run builds in a private temporary
+  directory, with a warning.
 * **Permissions.** Files get ``0666`` and directories ``0777`` minus the umask (a directory
   inherits the setgid bit of its parent), so a group-writable, setgid cache directory is shared.
 * **Private directories** (``--no-cache``, fallbacks) are made with :func:`embedkit.files.scratch_directory` under
@@ -46,7 +50,7 @@ from typing import TypeVar
 import numpy as np
 
 from .errors import EmbedkitError, StorageError, describe_os_error, storage_error
-from .files import atomic_directory, scratch_directory
+from .files import atomic_directory, scratch_directory, sweep_stale
 
 #: Version of the entry layout; part of every key, so a new layout never reads an old entry.
 FORMAT_VERSION = 2
@@ -54,6 +58,8 @@ MANIFEST = "manifest.json"
 BLOCK_BYTES = 1 << 24
 _T = TypeVar("_T")
 Warn = Callable[[str], None]
+#: Directories :func:`cache_root` created in this process, deepest first (see :func:`_remove_created_if_empty`).
+_created_dirs: list[Path] = []
 
 
 class DamagedEntry(Exception):
@@ -93,8 +99,10 @@ def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
         If it is not a directory, cannot be created, or cannot be written.
     """
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    missing = [path for path in (root, *root.parents) if not os.path.lexists(path)]
     try:
         root.mkdir(parents=True, exist_ok=True)
+        _created_dirs.extend(missing)
         fd, probe = tempfile.mkstemp(prefix=".probe.", dir=root)
         os.close(fd)
         os.unlink(probe)
@@ -103,6 +111,15 @@ def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
     except OSError as exc:
         raise CacheUnavailable(f"{root}: {describe_os_error(exc)}") from None
     return root
+
+
+def _remove_created_if_empty(target: Path) -> None:
+    """Remove the directories above ``target`` that :func:`cache_root` created in this process, if
+    they are still empty (nothing could be cached in them)."""
+    for path in _created_dirs:
+        if path in target.parents:
+            with contextlib.suppress(OSError):
+                path.rmdir()
 
 
 def usable_cache_root(cache_dir: str | os.PathLike | None, warn: Warn) -> Path | None:
@@ -230,7 +247,7 @@ class Manifest:
             raise DamagedEntry(f"{MANIFEST}: written for other inputs")
         self.files = body.get("files") if isinstance(body.get("files"), dict) else {}
 
-    def verify(self, name: str, dtype=None, high: int | None = None) -> tuple[Path, int]:
+    def verify(self, name: str, dtype=None, high: int | None = None, positive: bool = False) -> tuple[Path, int]:
         """Check one file's size and CRC-32 (and, for an array, its header and value range).
 
         Parameters
@@ -241,6 +258,8 @@ class Manifest:
             The file is a 1-d C-order ``.npy`` array of this dtype.
         high : int, optional
             Every value of the integer array must lie in ``[0, high)``.
+        positive : bool
+            Every value of the (float) array must be finite and > 0 (default False).
 
         Returns
         -------
@@ -251,7 +270,8 @@ class Manifest:
         Raises
         ------
         DamagedEntry
-            Missing, wrong size, bad header, value out of range, checksum mismatch.
+            Missing, wrong size, bad header, value out of range (or not finite and positive),
+            checksum mismatch.
         PermissionError
             If the file cannot be read.
         """
@@ -276,6 +296,8 @@ class Manifest:
                 crc = zlib.crc32(fh.read(offset))
                 if high is not None:
                     check = _range_check(name, np.dtype(dtype), high)
+                elif positive:
+                    check = _positive_check(name, np.dtype(dtype))
                 crc = _file_crc(fh, crc, check)
             else:
                 crc = _file_crc(fh)
@@ -299,6 +321,15 @@ def _range_check(name: str, dtype: np.dtype, high: int) -> Callable[[memoryview]
         values = np.frombuffer(block, dtype=dtype)
         if values.size and (values.min() < 0 or values.max() >= high):
             raise DamagedEntry(f"{name}: values outside 0..{high - 1}")
+
+    return check
+
+
+def _positive_check(name: str, dtype: np.dtype) -> Callable[[memoryview], None]:
+    def check(block: memoryview) -> None:
+        values = np.frombuffer(block, dtype=dtype)
+        if values.size and not (values.min() > 0 and values.max() < np.inf):  # NaN fails both
+            raise DamagedEntry(f"{name}: values that are not finite and positive")
 
     return check
 
@@ -352,6 +383,8 @@ def load_or_build(
         If even the private temporary directory cannot be written.
     """
     replace = False
+    if target is not None:
+        sweep_stale(target)
     if target is not None and os.path.lexists(target):
         try:
             result = _open_verified(target, kind, inputs, open_entry)
@@ -378,6 +411,7 @@ def load_or_build(
                 warn(f"warning: cannot publish cache entry {target} ({reason}); it is not cached")
                 return result, None, False
             warn(f"warning: cannot write cache entry {target} ({reason}); building in a private temporary directory")
+            _remove_created_if_empty(target)
     with private_directory() as work:
         build(work)
         return open_entry(work, None), None, False

@@ -36,6 +36,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import _cooccur_kernels as kernels
+from . import signals
 from .config import DEFAULT_MEMORY_GIB
 from .cache import FORMAT_VERSION, Manifest, entry_key, load_or_build, private_directory, stderr_warning
 from .encode import EncodedCorpus, PreparedCorpus, raw_to_npy
@@ -162,7 +163,8 @@ class _MemoryPlan:
     @classmethod
     def for_budget(cls, memory_gib: float, n_words: int, window: int, longest_sentence: int) -> "_MemoryPlan":
         if memory_gib < MIN_MEMORY_GIB:
-            raise ConfigError(f"memory must be at least {MIN_MEMORY_GIB:.6g} GiB")
+            raise ConfigError(f"--memory must be at least {MIN_MEMORY_GIB:.3f} GiB ({MIN_MEMORY_GIB * 1024:g} MiB), "
+                              f"got {memory_gib:g} GiB")
         budget = int(memory_gib * _GIB)
         quarter = budget // 4
         return cls(
@@ -321,6 +323,7 @@ def count_cooccurrences(
                         runs.add(*_collapse_events(events[:n_events], weighted))
                         n_events = 0
                 bar.update(stop - base)
+                signals.check()  # a signal whose exception was swallowed (e.g. during compilation)
                 bar.set_postfix(runs=len(runs.runs), spilled=runs.spilled, refresh=False)
         if n_events:
             runs.add(*_collapse_events(events[:n_events], weighted))
@@ -375,9 +378,10 @@ def cooccurrences_for(
     The cache entry ``cooccur-<key>`` lives in the encoded corpus's cache entry, keyed by
     ``options`` and V, and follows the rules of :mod:`embedkit.cache` (manifest with sizes and
     CRC-32 of ``rows.npy``, ``cols.npy``, ``values.npy`` and ``meta.json``, coordinates checked to
-    lie in ``[0, V)``; a damaged entry is rebuilt with one warning). Without a cache directory
-    (``use_cache=False`` or an uncached corpus) the counts go to a private temporary directory
-    that is removed before this returns (the result is memory mapped from the removed files).
+    lie in ``[0, V)`` and values to be finite and positive; a damaged entry is rebuilt with one
+    warning). Without a cache directory (``use_cache=False`` or an uncached corpus) the counts go
+    to a private temporary directory that is removed before this returns (the result is memory
+    mapped from the removed files).
 
     ``warn`` receives warning lines (default ``prepared.warn``, else ``log``, else standard error).
     """
@@ -396,7 +400,8 @@ def cooccurrences_for(
             meta = json.loads(manifest.verify("meta.json")[0].read_text(encoding="utf-8"))
             if meta != {"n_words": n_words, "options": asdict(options)}:
                 raise ValueError("meta.json: written for another vocabulary or options")
-            lengths = {manifest.verify(f"{name}.npy", _DTYPES[name], None if name == "values" else n_words)[1]
+            lengths = {manifest.verify(f"{name}.npy", _DTYPES[name], None if name == "values" else n_words,
+                                       positive=name == "values")[1]
                        for name in _ARRAYS}
             if len(lengths) != 1:
                 raise ValueError("rows.npy, cols.npy and values.npy differ in length")

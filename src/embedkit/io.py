@@ -25,27 +25,29 @@ format. A leading UTF-8 byte-order mark is skipped.
 * A file starting with the NumPy magic is native. Otherwise the first line is a header if it
   holds exactly two numeric fields; they must be positive integers ``V D`` (``0 4``, ``5 -4``,
   ``5 2.5`` are errors). So a GloVe file of 1-d vectors whose first word is a number cannot be
-  read; that is the only ambiguity.
-* With a header, the file is text if its first 64 KiB after the header have no control
-  characters (other than tab, CR and LF) and are UTF-8 (or its first row ends in a number: text
-  in another encoding, whose words are then reported as not UTF-8), else word2vec binary. A text file that fails
-  to parse is reported as text, with the line number.
+  read; that is the only ambiguity, and the writer refuses to make such a file.
+* With a header, the file is text if its first row is a word and ``D`` numbers, or else if its
+  first 64 KiB after the header (and at least its first row) have no control characters (other
+  than tab, CR and LF) and are UTF-8 (or its first row ends in a number: text in another
+  encoding, whose words are then reported as not UTF-8); otherwise it is word2vec binary. A text
+  file that fails to parse is reported as text, with the line number.
 * Before allocating, the header is checked against the file size: a binary row takes at least
   ``4*D + 2`` bytes, a text row at least ``2*D + 1``, and a text file must have ``V`` rows.
 * Text rows are split at ASCII whitespace: ``word`` then exactly ``D`` numbers (as Python's
-  ``float`` reads them; a decimal comma is an error). Without a header, ``D`` is the number of
-  fields of the first row minus one (so the first word may not contain a space). A word may
-  contain spaces (GloVe 840B) only when the fields it is made of, after its first, are not
-  numbers: ``new york 0.1 0.2`` is the word
+  ``float`` reads them, but without ``_`` digit separators, which C's ``strtod`` and gensim do
+  not accept; a decimal comma is an error). Without a header, ``D`` is the most common number
+  of trailing fields that start like a number over the first 100 rows (so the first word may
+  contain a space). A word may contain spaces (GloVe 840B) only when the fields it is made of,
+  after its first, are not numbers: ``new york 0.1 0.2`` is the word
   ``new york`` but ``queen 0.2 0.3 0.4`` with ``D = 2`` is an error (3 numbers), never the word
   ``queen 0.2``. Empty lines are errors except at the end of the file.
 * NaN, infinite values and values beyond float32's range are errors naming the first such word
   and its line (row), unless ``allow_nonfinite=True`` (``--allow-nonfinite``).
 * Native: the ``.npy`` header must describe a 2-d float32 matrix of exactly the file's size; the
-  word list must have ``V`` lines and, when it has the v1 header (files written before it are
-  still read), match the matrix's shape and CRC-32, so a ``.npy`` and a ``.words`` from
-  different writes are refused. Verifying reads the whole matrix once (as the finite check and
-  the first query do anyway).
+  word list must have ``V`` lines with ``\\n`` line ends (a carriage return is an error naming
+  its line) and, when it has the v1 header (files written before it are still read), match the
+  matrix's shape and CRC-32, so a ``.npy`` and a ``.words`` from different writes are refused.
+  Verifying reads the whole matrix once (as the finite check and the first query do anyway).
 * File-system failures (missing file, directory, FIFO, permission) are one-line errors.
 
 How a file is written
@@ -58,7 +60,8 @@ then the ``.words`` is renamed. A failure before the first rename leaves the old
 between the two renames leaves a pair whose CRC does not match, which readers refuse.
 Words are checked before any file is created: text and binary formats cannot hold an empty word
 or one containing whitespace (use :func:`replace_whitespace`, ``convert --replace-space _``); the
-native format cannot hold an empty word or one containing a newline.
+native format cannot hold an empty word or one containing a newline or carriage return. GloVe text
+cannot hold 1-d vectors whose first word is a number (line 1 would read as a header).
 """
 
 from __future__ import annotations
@@ -67,6 +70,8 @@ import os
 import re
 import stat
 import zlib
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +94,9 @@ _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: Whitespace as the readers split at it (ASCII only, as ``bytes.split``).
 _WHITESPACE = re.compile(r"[ \t\n\r\x0b\x0c]+")
 _TEXT_CHUNK_ROWS = 4096
+#: Rows of a headerless (GloVe) file whose trailing numbers decide its dimension.
+_DIM_SAMPLE_ROWS = 100
+_NUMBER_START = re.compile(rb"[-+]?(?:\d|\.\d|inf|nan)", re.IGNORECASE)
 _FINITE_CHUNK_ROWS = 1 << 16
 
 
@@ -146,6 +154,11 @@ def write_vectors(path: str | os.PathLike, words: list[str], vectors: np.ndarray
         _write_native(Path(path), encoded, vectors)
         return
     n, dim = vectors.shape
+    if fmt == "glove-text" and dim == 1 and _is_number(encoded[0]):
+        raise VectorsFormatError(
+            f"cannot write {path}: in a GloVe text file of 1-d vectors the first row {words[0]!r} and its value "
+            "would read back as a 'V D' header; write word2vec text (with a header) or the native .npy format"
+        )
     with atomic_writer(path, "wb") as fh:
         if fmt != "glove-text":
             fh.write(f"{n} {dim}\n".encode())
@@ -161,11 +174,13 @@ def write_vectors(path: str | os.PathLike, words: list[str], vectors: np.ndarray
 def _check_writable_words(path, words: list[str], encoded: list[bytes], fmt: str) -> None:
     """Refuse words ``fmt`` cannot hold, naming the first one (fast check first)."""
     if fmt == "native":
-        if b"" not in encoded and b"\n".join(encoded).count(b"\n") == len(encoded) - 1:
+        joined = b"\n".join(encoded)
+        if b"" not in encoded and joined.count(b"\n") == len(encoded) - 1 and b"\r" not in joined:
             return
-        bad = next(w for w in words if not w or "\n" in w)
-        raise VectorsFormatError(f"cannot write {path}: the word {bad!r} is empty or contains a newline")
-    if len(b" ".join(encoded).split()) == len(encoded) and b"" not in encoded:
+        bad = next(w for w in words if not w or "\n" in w or "\r" in w)
+        raise VectorsFormatError(f"cannot write {path}: the word {bad!r} is empty or contains a line break")
+    joined = b"".join(encoded)
+    if joined.split() == [joined] and b"" not in encoded:  # no whitespace anywhere (a trailing one included)
         return
     bad = next(w for w in words if not w or _WHITESPACE.search(w))
     raise VectorsFormatError(
@@ -200,7 +215,7 @@ def replace_whitespace(words: list[str], replacement: str) -> list[str]:
         other = first.setdefault(new, old)
         if other != old:
             raise VectorsFormatError(
-                f"replacing whitespace by {replacement!r} turns {old!r} into {new!r}, which {other!r} also becomes; "
+                f"replacing whitespace by {replacement!r} makes {other!r} and {old!r} the same word {new!r}; "
                 "choose another replacement"
             )
     return replaced
@@ -286,12 +301,14 @@ def _read_word2vec_or_glove(path: Path, data: bytes, fmt: str) -> tuple[list[str
     if not data.strip():
         raise VectorsFormatError(f"vectors file is empty: {path}")
     header = _parse_header(path, data)
-    if fmt == "auto":
-        fmt = "glove-text" if header is None else "word2vec-text" if _looks_like_text(data, header[2]) else "word2vec-binary"
+    if fmt == "auto" and header is None:
+        fmt = "glove-text"
+    elif fmt == "auto":
+        fmt = "word2vec-text" if _looks_like_text(data, header) else "word2vec-binary"
     if fmt == "glove-text":
         if header is not None:
             raise VectorsFormatError(f"{path}: line 1 is a 'V D' header, which GloVe text files do not have")
-        if not _looks_like_text(data, 0):
+        if not _looks_like_text(data, None):
             raise VectorsFormatError(f"{path}: neither text nor a word2vec binary file with a 'V D' header")
         return _read_text(path, data, None)
     if header is None:
@@ -302,6 +319,9 @@ def _read_word2vec_or_glove(path: Path, data: bytes, fmt: str) -> tuple[list[str
 
 
 def _is_number(field: bytes) -> bool:
+    """Whether ``field`` is a number as C's ``strtod`` reads one (Python's ``float`` minus ``_``)."""
+    if b"_" in field:
+        return False
     try:
         float(field)
     except ValueError:
@@ -326,10 +346,19 @@ def _parse_header(path: Path, data: bytes) -> tuple[int, int, int] | None:
     return n, dim, end + 1
 
 
-def _looks_like_text(data: bytes, start: int) -> bool:
-    """No control characters in the first 64 KiB from ``start``, and UTF-8 (a character cut at the end is
-    fine) or a first row ending in a number (text in another encoding, reported as such)."""
-    sample = data[start : start + _SNIFF_BYTES]
+def _looks_like_text(data: bytes, header: tuple[int, int, int] | None) -> bool:
+    """Whether the rows after ``header`` (or from the start) are text: the first row is a word and ``D``
+    numbers, or the first 64 KiB (and at least the first row) have no control characters and are UTF-8
+    (a character cut at the end is fine) or the first row ends in a number (text in another encoding,
+    reported as such)."""
+    start = 0 if header is None else header[2]
+    end = data.find(b"\n", start)
+    end = len(data) if end < 0 else end
+    if header is not None:
+        fields = data[start:end].split()
+        if len(fields) > header[1] and all(_is_number(f) for f in fields[-header[1]:]):
+            return True
+    sample = data[start : max(start + _SNIFF_BYTES, end + 1)]
     if _CONTROL.search(sample):
         return False
     try:
@@ -383,7 +412,7 @@ def _read_text(
     if not lines:
         raise VectorsFormatError(f"{path}: no vectors after the header")
     if header is None:
-        dim = _glove_dim(path, lines[0])
+        dim = _glove_dim(path, lines[:_DIM_SAMPLE_ROWS])
     else:
         n, dim = header[0], header[1]
         if len(lines) != n:
@@ -403,12 +432,24 @@ def _read_text(
     return words, vectors, ("line", first_line)
 
 
-def _glove_dim(path: Path, line: bytes) -> int:
-    """Fields of the first row minus one (its word)."""
-    dim = len(line.split()) - 1
+def _glove_dim(path: Path, lines: list[bytes]) -> int:
+    """The most common number of trailing fields that start like a number (after at least one word
+    field) of ``lines``, so that words with spaces (GloVe 840B's ``new york``) and a word ending in a
+    number do not decide it; ties go to the earliest row. Fields that only start like one (``0,5``)
+    count, so the strict parse then names them."""
+    counts = Counter(_trailing_numbers(line.split(), _NUMBER_START.match) for line in lines)
+    dim = counts.most_common(1)[0][0]
     if dim < 1:
         raise VectorsFormatError(f"{path}: line 1 has no numbers after the word; not a vectors file?")
     return dim
+
+
+def _trailing_numbers(fields: list[bytes], is_number: Callable[[bytes], object] = _is_number) -> int:
+    """How many of the last fields are numbers, leaving at least one field for the word."""
+    trailing = 0
+    while trailing < len(fields) - 1 and is_number(fields[-1 - trailing]):
+        trailing += 1
+    return trailing
 
 
 def _parse_simple_rows(lines: list[bytes], dim: int, out: np.ndarray) -> list[str] | None:
@@ -445,9 +486,7 @@ def _parse_rows_strictly(path: Path, lines: list[bytes], dim: int, out: np.ndarr
         fields = line.split()
         if not fields:
             raise VectorsFormatError(f"{where} is empty")
-        trailing = 0
-        while trailing < len(fields) - 1 and _is_number(fields[-1 - trailing]):
-            trailing += 1
+        trailing = _trailing_numbers(fields)
         if len(fields) < dim + 1 or trailing > dim:
             found = trailing if trailing > dim else len(fields) - 1
             raise VectorsFormatError(f"{where} has {found} values after the word, expected {dim}")
@@ -472,6 +511,12 @@ def _read_native(path: Path) -> tuple[list[str], np.ndarray]:
         text = _read_file(words_path, "native word list").decode("utf-8")
     except UnicodeDecodeError as exc:
         raise VectorsFormatError(f"{words_path}: not UTF-8 (byte {exc.start})") from None
+    if "\r" in text:
+        line = text.count("\n", 0, text.index("\r")) + 1
+        raise VectorsFormatError(
+            f"{words_path}: line {line} holds a carriage return (Windows line ends?); the word list must have "
+            "one word per line with \\n line ends"
+        )
     lines = text[:-1].split("\n") if text.endswith("\n") else text.split("\n")
     header = _NATIVE_HEADER_RE.fullmatch(lines[0]) if lines else None
     if header is not None:
