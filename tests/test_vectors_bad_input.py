@@ -387,8 +387,8 @@ def _target_is_fifo(tmp_path):
 @pytest.mark.parametrize(
     "setup,fragment",
     [
-        (_target_is_source, "input of this run"),
-        (_target_is_native_words_of_source, "input of this run"),
+        (_target_is_source, "input or output of this run"),
+        (_target_is_native_words_of_source, "input or output of this run"),
         (_target_words_is_directory, "it is a directory"),
         (_target_dir_missing, "does not exist"),
         (_target_is_fifo, "not a regular file"),
