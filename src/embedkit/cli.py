@@ -9,6 +9,7 @@ Which vectors the query commands read: ``--vectors PATH``, else ``$EMBEDKIT_VECT
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -39,7 +40,7 @@ from .config import (
 from .corpus import ENCODING_ERRORS, TOKENIZERS, Corpus, CorpusOptions, CorpusStats
 from .datasets import DATA_ENV, DATASETS, dataset_path, locate
 from .encode import prepare_corpus
-from .errors import ConfigError, EmbedkitError, Interrupted, describe_os_error
+from .errors import ConfigError, EmbedkitError, Interrupted, StorageError, describe_os_error
 from .files import check_free_space, check_output_path
 from .io import FORMATS, format_for_path, native_words_path, replace_whitespace
 from .signals import handle_signals, interrupted_message, stage
@@ -279,6 +280,12 @@ def cooccurrence_options(command):
               help="Encoded-corpus cache [$EMBEDKIT_CACHE_DIR or ~/.cache/embedkit].")
 @click.option("--no-cache", is_flag=True,
               help="Keep nothing: work in a private temporary directory under $TMPDIR, removed at exit.")
+@click.option("--save-model", type=click.Path(), default=None, metavar="DIR",
+              help="Also save the model (weights, vocabulary, schedule position) to continue it later.")
+@click.option("--checkpoint-every", default=None, metavar="N|Nm",
+              help="Save the model to --save-model DIR every N epochs or N minutes (at kernel-call boundaries).")
+@click.option("--resume", type=click.Path(), default=None, metavar="DIR",
+              help="Continue the interrupted run saved in DIR (its options; same CORPUS).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes; only the summary.")
 def train(**params) -> None:
     """Train embeddings on CORPUS (files or directories; .gz/.bz2/.xz read directly).
@@ -288,45 +295,105 @@ def train(**params) -> None:
                embedkit train --model glove --x-max 10 --iter 15 corpus.txt
                embedkit train --model ppmi --window 5 --eig 0.5 corpus.txt
     """
-    config = _model_config(params)
     log = (lambda message: None) if params["quiet"] else _stderr
+    model, model_dir = None, params["resume"] or params["save_model"]
+    if params["resume"]:
+        from .model import Model
+
+        model = Model.load(params["resume"])
+        _check_resume_options(params, model)
+        config = model.config = dataclasses.replace(model.config, threads=params["threads"] or model.config.threads)
+    else:
+        config = _model_config(params)
+    checkpoints = _checkpoint_interval(params, config)
     with stage("checking the inputs"):
         corpus_files = Corpus(params["corpus"]).files
         _check_vectors_output(params["output"], format_for_path(params["output"]), corpus_files)
         if params["save_vocab"]:
             check_output_path(params["save_vocab"], [*corpus_files, params["output"]], "--save-vocab")
+        if params["save_model"]:
+            _check_model_output(params["save_model"], corpus_files)
     with stage("reading the corpus"):
-        prepared = _prepare(params, log)
+        prepared = _prepare(params, log, model)
     check_free_space(params["output"], _output_bytes(prepared.vocab, config))
     # Trainers are imported here: numba (~150 MB resident) loads only after the corpus pass,
     # and not at all for the query commands.
     use_cache, progress = not params["no_cache"], not params["quiet"]
     with stage(f"training {config.name}"):
-        if isinstance(config, GloveConfig):
-            from .models.glove import train_glove
+        if isinstance(config, (Word2VecConfig, GloveConfig)):
+            from .model import Checkpointer, Model
 
-            embeddings, report = train_glove(prepared, config, use_cache=use_cache, progress=progress, log=log)
-            summary = report.summary(embeddings)
+            if model is None:
+                model = Model.start(prepared, config, *_corpus_and_vocab_options(params))
+            checkpoint = Checkpointer(model, model_dir, *checkpoints, log=log) if checkpoints else None
+            embeddings, report = model.train(prepared, progress, log, checkpoint, use_cache)
+            summary = report.summary(config.name, embeddings) if isinstance(config, Word2VecConfig) \
+                else report.summary(embeddings)
         elif isinstance(config, PPMIConfig):
             from .models.count import train_ppmi
 
             embeddings, report = train_ppmi(prepared, config, use_cache=use_cache, progress=progress, log=log)
             summary = report.summary(embeddings)
-        elif isinstance(config, LSAConfig):
+        else:
             from .models.count import train_lsa
 
             embeddings, report = train_lsa(prepared, config, log=log)
             summary = report.summary(embeddings)
-        else:
-            from .models.word2vec import train_word2vec
-
-            embeddings, report = train_word2vec(prepared, config, progress=progress, log=log)
-            summary = report.summary(config.name, embeddings)
     with stage(f"writing {params['output']}"):
         embeddings.save(params["output"])
         if params["save_vocab"]:
             prepared.vocab.save(params["save_vocab"])
+        if model_dir:
+            model.save(model_dir)
+            summary += f"; model in {model_dir}"
     click.echo(f"{summary}; wrote {params['output']}")
+
+
+#: ``train`` options that may accompany --resume (everything else comes from the model).
+RESUME_OPTIONS = {"corpus", "output", "threads", "save_vocab", "cache_dir", "no_cache", "checkpoint_every",
+                  "resume", "quiet"}
+
+
+def _check_resume_options(params: dict, model) -> None:
+    """With --resume the model's options rule: any other option given is a usage error."""
+    ctx = click.get_current_context()
+    given = [name for name in params if name not in RESUME_OPTIONS
+             and ctx.get_parameter_source(name) not in (click.core.ParameterSource.DEFAULT, None)]
+    if given:
+        flags = ", ".join(_flag(name, params[name]) for name in given)
+        raise click.UsageError(f"{flags}: with --resume every option comes from the model in {params['resume']} "
+                               f"({model.config.name}); only -o, --threads, --checkpoint-every, --save-vocab, "
+                               "--cache-dir, --no-cache and -q may be given")
+
+
+def _checkpoint_interval(params: dict, config) -> tuple | None:
+    """(epochs, seconds) of --checkpoint-every, after checking it goes with a model directory."""
+    from .model import parse_every
+
+    resumable = isinstance(config, (Word2VecConfig, GloveConfig))
+    if (params["save_model"] or params["checkpoint_every"]) and not resumable:
+        raise click.UsageError(f"--save-model and --checkpoint-every apply to sgns, cbow and glove, not {config.name}")
+    if params["checkpoint_every"] is None:
+        return None
+    if not (params["save_model"] or params["resume"]):
+        raise click.UsageError("--checkpoint-every needs --save-model DIR (where the checkpoints go)")
+    try:
+        return parse_every(params["checkpoint_every"])
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _check_model_output(directory: str, inputs: list) -> None:
+    """--save-model names a new directory (an existing model is continued with --resume, never replaced)."""
+    from .model import is_model_directory
+
+    path = Path(directory)
+    if is_model_directory(path):
+        raise StorageError(f"cannot save the model in {directory}: it holds a model already; continue it with "
+                           f"--resume {directory} or give a new directory")
+    if path.exists():
+        raise StorageError(f"cannot save the model in {directory}: it exists; give a new directory name")
+    check_output_path(path, inputs, "--save-model")
 
 
 def _output_bytes(vocab: Vocabulary, config) -> int:
@@ -370,9 +437,12 @@ def _flag(name: str, value) -> str:
     return max(param.opts, key=len)
 
 
-def _prepare(params: dict, log):
+def _prepare(params: dict, log, model=None):
+    """The prepared corpus, with the options of ``model`` when resuming one."""
+    options = _corpus_and_vocab_options(params) if model is None else (
+        CorpusOptions(**model.corpus["corpus_options"]), VocabOptions(**model.corpus["vocab_options"]))
     prepared = prepare_corpus(
-        params["corpus"], *_corpus_and_vocab_options(params),
+        params["corpus"], *options,
         cache_dir=params["cache_dir"], use_cache=not params["no_cache"], log=log, warn=_stderr,
     )
     for warning in _reading_warnings(prepared.stats):
@@ -553,9 +623,18 @@ def convert(source: str, target: str, from_format: str, to_format: str, replace_
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @vectors_option
-@click.argument("path", required=False, type=click.Path(dir_okay=False))
+@click.argument("path", required=False, type=click.Path())
 def info(vectors_path: str, path: str | None) -> None:
-    """Vocabulary size, dimension and vector norms of a vectors file (PATH or --vectors)."""
+    """Vocabulary size, dimension and vector norms of a vectors file (PATH or --vectors), or what a
+    model directory (``train --save-model DIR``) holds and how far it is trained."""
+    from .model import Model, is_model_directory
+
+    if path and Path(path).is_dir():
+        if not is_model_directory(path):
+            raise EmbedkitError(f"{path} is a directory but not a model (no CURRENT file)")
+        click.echo(f"directory   {path}")
+        click.echo("\n".join(Model.load(path).describe()))
+        return
     embeddings = _load_vectors(path or vectors_path)
     norms = embeddings.norms
     finite = np.isfinite(norms)

@@ -54,6 +54,10 @@ class TrainingError(EmbedkitError):
     """Training diverged (NaN/Inf parameters) or cannot proceed."""
 
 
+class ModelError(EmbedkitError):
+    """A model directory is missing, damaged, of another version, or does not fit the corpus."""
+
+
 class StorageError(EmbedkitError):
     """The file system refused a read or a write (disk full, permission, read-only, not a file)."""
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numba
@@ -67,6 +67,40 @@ class GloveReport:
         )
 
 
+@dataclass
+class GloveState:
+    """Where a GloVe run stands, everything needed to continue it exactly.
+
+    Attributes
+    ----------
+    W, C : ndarray, float32 (V, 2 (dim + 1))
+        Word and context rows in the kernels' layout: vector, bias, then their AdaGrad
+        squared-gradient sums (so resuming keeps the optimiser state, unlike glove.c's saved
+        parameters; GloVe issue #170).
+    epoch : int
+        Iterations completed.
+    next_block : int
+        Position in the current iteration's block order (0 at an iteration boundary).
+    rng_state : dict or None
+        NumPy bit-generator state before the current iteration's block order was drawn.
+    block_costs : ndarray, float64 (B,) or None
+        Cost of each block in the current iteration.
+    epoch_costs : list of float
+        J / nnz of each completed iteration.
+    seconds : float
+        Training wall time so far, all sessions.
+    """
+
+    W: np.ndarray
+    C: np.ndarray
+    epoch: int = 0
+    next_block: int = 0
+    rng_state: dict | None = None
+    block_costs: np.ndarray | None = None
+    epoch_costs: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
 def initial_parameters(n_words: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """W and C in the kernels' layout, float32 (V, 2 (dim + 1)): vector and bias
     ~ U(-0.5/(dim+1), 0.5/(dim+1)) as glove.c, then their squared-gradient sums, all 1."""
@@ -88,6 +122,8 @@ def train_glove(
     use_cache: bool = True,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    state: GloveState | None = None,
+    checkpoint: Callable[[GloveState, bool], None] | None = None,
 ) -> tuple[Embeddings, GloveReport]:
     """Count co-occurrences (or load them from the cache) and train GloVe vectors.
 
@@ -103,6 +139,11 @@ def train_glove(
         Show tqdm bars (counting; training with cells/s, iteration, cost, ETA).
     log : callable, optional
         Receives one-line notes and the end-of-iteration costs.
+    state : GloveState, optional
+        Continue from here (a checkpoint); its arrays are updated in place. With ``threads=1``
+        the result is bit-identical to an uninterrupted run.
+    checkpoint : callable, optional
+        Called as ``checkpoint(state, epoch_end)`` after every kernel call.
 
     Returns
     -------
@@ -125,7 +166,8 @@ def train_glove(
     started = time.perf_counter()
     cooc = cooccurrences_for(prepared, options, config.memory, use_cache, progress, log)
     count_seconds = 0.0 if cooc.from_cache else time.perf_counter() - started
-    embeddings, report = train_glove_cooccurrences(cooc, prepared.vocab.words, config, progress, log)
+    embeddings, report = train_glove_cooccurrences(cooc, prepared.vocab.words, config, progress, log, state,
+                                                   checkpoint)
     report.count_seconds = count_seconds
     return embeddings, report
 
@@ -136,6 +178,8 @@ def train_glove_cooccurrences(
     config: GloveConfig,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    state: GloveState | None = None,
+    checkpoint: Callable[[GloveState, bool], None] | None = None,
 ) -> tuple[Embeddings, GloveReport]:
     """Train GloVe on a co-occurrence matrix; see :func:`train_glove` for the parameters."""
     n_words, dim = cooc.n_words, config.dim
@@ -154,7 +198,8 @@ def train_glove_cooccurrences(
             if log:
                 log(f"{cooc.stored:,} cells exceed the memory budget: shuffling them on disk in {scratch}")
             cells = shuffle_on_disk(cooc, scratch, budget - parameters, config.seed)
-        return _train(cells, cooc, words, config, progress, log)
+        state = state or GloveState(*initial_parameters(cooc.n_words, config.dim, config.seed))
+        return _train(cells, cooc, words, config, progress, log, state, checkpoint)
 
 
 def shuffle_on_disk(cooc: Cooccurrences, directory: Path, budget: int, seed: int) -> tuple[np.ndarray, ...]:
@@ -192,11 +237,12 @@ def shuffle_on_disk(cooc: Cooccurrences, directory: Path, budget: int, seed: int
     return tuple(np.asarray(a) for a in CellSink.read(output.directory))
 
 
-def _train(cells, cooc: Cooccurrences, words: list[str], config: GloveConfig, progress, log):
-    """The iterations over shuffled ``cells`` (rows, cols, values)."""
+def _train(cells, cooc: Cooccurrences, words: list[str], config: GloveConfig, progress, log, state: GloveState,
+           checkpoint):
+    """The iterations over shuffled ``cells`` (rows, cols, values), from ``state`` on."""
     rows, cols, values = cells
-    n_words, dim = cooc.n_words, config.dim
-    W, C = initial_parameters(n_words, dim, config.seed)
+    dim = config.dim
+    W, C = state.W, state.C
     mirror = cooc.options.symmetric
     nnz = cooc.nnz
     n_blocks = -(-values.shape[0] // BLOCK_CELLS)
@@ -204,14 +250,22 @@ def _train(cells, cooc: Cooccurrences, words: list[str], config: GloveConfig, pr
     numba.set_num_threads(min(config.n_threads, numba.config.NUMBA_NUM_THREADS))
     scalars = [np.float32(v) for v in (config.x_max, config.weight_exponent, config.alpha, config.grad_clip)]
     rng = np.random.default_rng(config.seed)
-    block_costs = np.zeros(n_blocks, dtype=np.float64)
-    costs = []
-    started = time.perf_counter()
-    with tqdm(total=nnz * config.epochs, unit="cell", unit_scale=True, desc="glove", disable=not progress) as bar:
-        for epoch in range(config.epochs):
-            shown = 0
+    if state.rng_state is not None:
+        rng.bit_generator.state = state.rng_state
+    if state.block_costs is None or state.block_costs.shape != (n_blocks,):
+        state.block_costs = np.zeros(n_blocks, dtype=np.float64)
+    block_costs = state.block_costs
+    resumed_at = time.perf_counter() - state.seconds
+    done_before = state.epoch * nnz + nnz * state.next_block // n_blocks
+    with tqdm(total=nnz * config.epochs, initial=done_before, unit="cell", unit_scale=True, desc="glove",
+              disable=not progress) as bar:
+        for epoch in range(state.epoch, config.epochs):
+            state.rng_state = rng.bit_generator.state
             order = rng.permutation(n_blocks).astype(np.int64)
-            for first in range(0, n_blocks, per_call):
+            if state.next_block == 0:
+                block_costs[:] = 0.0
+            shown = nnz * state.next_block // n_blocks
+            for first in range(state.next_block, n_blocks, per_call):
                 last = min(first + per_call, n_blocks)
                 train_blocks(rows, cols, values, order[first:last], BLOCK_CELLS, mirror, W, C,
                              *scalars, block_costs[first:last])
@@ -222,14 +276,22 @@ def _train(cells, cooc: Cooccurrences, words: list[str], config: GloveConfig, pr
                 bar.update(nnz * last // n_blocks - shown)
                 signals.check()  # a signal whose exception was swallowed (e.g. during compilation)
                 shown = nnz * last // n_blocks
+                if last < n_blocks:
+                    state.next_block, state.seconds = last, time.perf_counter() - resumed_at
+                    if checkpoint:
+                        checkpoint(state, False)
             cost = float(block_costs.sum() / nnz)
             if not (np.isfinite(cost) and np.isfinite(W).all() and np.isfinite(C).all()):
                 raise TrainingError(
                     f"GloVe diverged in iteration {epoch + 1} (NaN/Inf cost or vectors); lower --alpha "
                     f"(now {config.alpha:g}) or --grad-clip (now {config.grad_clip:g})"
                 )
-            costs.append(cost)
+            state.epoch_costs.append(cost)
+            state.epoch, state.next_block, state.rng_state = epoch + 1, 0, rng.bit_generator.state
+            state.seconds = time.perf_counter() - resumed_at
             if log:
                 log(f"iteration {epoch + 1}/{config.epochs}: cost {cost:.6f}")
-    report = GloveReport(config.epochs, nnz, 0.0, time.perf_counter() - started, costs)
+            if checkpoint:
+                checkpoint(state, True)
+    report = GloveReport(config.epochs, nnz, 0.0, state.seconds, state.epoch_costs)
     return Embeddings(words, output_vectors(W[:, :dim], C[:, :dim], config.vectors_out)), report

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numba
 import numpy as np
@@ -31,6 +31,43 @@ from ._w2v_kernels import Corpus, Schedule, Tables, learning_rate, train_chunks
 
 #: Chunks handed to one kernel call, per thread; between calls the progress bar is updated.
 _CHUNKS_PER_THREAD_PER_CALL = 16
+
+
+@dataclass
+class Word2VecState:
+    """Where a word2vec run stands, everything needed to continue it exactly.
+
+    Attributes
+    ----------
+    syn0 : ndarray, float32 (V, D)
+        Input vectors W.
+    syn1 : ndarray, float32 (V, D), or (V - 1, D) for hierarchical softmax
+        Output vectors C (negative sampling) or inner-node vectors (HS).
+    epoch : int
+        Epochs completed.
+    next_chunk : int
+        Chunks of epoch ``epoch`` already trained (0 at an epoch boundary). The random streams
+        are seeded per (seed, epoch, chunk), so continuing from here draws what an uninterrupted
+        run would have drawn.
+    chunk_stats : ndarray, float64 (K, 3)
+        Loss, examples and kept words of each chunk of the current epoch.
+    epoch_losses : list of float
+        Mean loss of each completed epoch.
+    kept_words, examples : int
+        Totals over the completed epochs.
+    seconds : float
+        Training wall time so far, all sessions.
+    """
+
+    syn0: np.ndarray
+    syn1: np.ndarray
+    epoch: int = 0
+    next_chunk: int = 0
+    chunk_stats: np.ndarray | None = None
+    epoch_losses: list[float] = field(default_factory=list)
+    kept_words: int = 0
+    examples: int = 0
+    seconds: float = 0.0
 
 
 @dataclass
@@ -83,11 +120,20 @@ def lookup_tables(vocab: Vocabulary, config: Word2VecConfig) -> Tables:
     return Tables(keep, threshold, alias, np.zeros((1, 1), np.int32), np.zeros((1, 1), np.int8), unused_i32)
 
 
+def initial_state(n_words: int, config: Word2VecConfig) -> Word2VecState:
+    """The state before the first update: W ~ U(-0.5/D, 0.5/D), C = 0 (word2vec.c)."""
+    syn0 = initial_vectors(n_words, config.dim, config.seed)
+    syn1 = np.zeros((n_words - (config.loss == "hs"), config.dim), dtype=np.float32)
+    return Word2VecState(syn0, syn1)
+
+
 def train_word2vec(
     prepared: PreparedCorpus,
     config: Word2VecConfig | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    state: Word2VecState | None = None,
+    checkpoint: Callable[[Word2VecState, bool], None] | None = None,
 ) -> tuple[Embeddings, TrainReport]:
     """Train skip-gram or CBOW word vectors.
 
@@ -101,6 +147,12 @@ def train_word2vec(
         Show a tqdm bar (words/s, learning rate, loss, ETA).
     log : callable, optional
         Receives the end-of-epoch lines.
+    state : Word2VecState, optional
+        Continue from here (a checkpoint) instead of from :func:`initial_state`; its arrays are
+        updated in place. With ``threads=1`` the result is bit-identical to an uninterrupted run.
+    checkpoint : callable, optional
+        Called as ``checkpoint(state, epoch_end)`` after every kernel call (``epoch_end`` True
+        after the last call of an epoch); it decides whether to save.
 
     Returns
     -------
@@ -133,21 +185,24 @@ def train_word2vec(
     schedule = Schedule(config.window, negative, int(config.architecture == "cbow"), int(config.cbow_mean),
                         config.learning_rate, config.final_alpha, config.epochs, total, config.seed)
     tables = lookup_tables(vocab, config)
-    syn0 = initial_vectors(len(vocab), config.dim, config.seed)
-    syn1 = np.zeros((len(vocab) - (config.loss == "hs"), config.dim), dtype=np.float32)
+    state = state or initial_state(len(vocab), config)
+    syn0, syn1 = state.syn0, state.syn1
     n_chunks = len(chunk_starts) - 1
-    stats = np.zeros((n_chunks, 3), dtype=np.float64)
+    if state.chunk_stats is None or state.chunk_stats.shape != (n_chunks, 3):
+        state.chunk_stats = np.zeros((n_chunks, 3), dtype=np.float64)
+    stats = state.chunk_stats
     threads = config.n_threads
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     per_call = threads * _CHUNKS_PER_THREAD_PER_CALL
 
-    losses = []
-    kept = examples = 0
-    started = time.perf_counter()
-    with tqdm(total=total * config.epochs, unit="w", unit_scale=True, desc=config.name, disable=not progress) as bar:
-        for epoch in range(config.epochs):
-            stats[:] = 0.0
-            for first in range(0, n_chunks, per_call):
+    done_before = state.epoch * total + int(chunk_tokens[state.next_chunk])
+    resumed_at = time.perf_counter() - state.seconds
+    with tqdm(total=total * config.epochs, initial=done_before, unit="w", unit_scale=True, desc=config.name,
+              disable=not progress) as bar:
+        for epoch in range(state.epoch, config.epochs):
+            if state.next_chunk == 0:
+                stats[:] = 0.0
+            for first in range(state.next_chunk, n_chunks, per_call):
                 last = min(first + per_call, n_chunks)
                 start, stop = int(chunk_tokens[first]), int(chunk_tokens[last])
                 corpus = Corpus(encoded.read_ids(start, stop), start, encoded.sentence_starts, chunk_starts, max_length)
@@ -160,18 +215,26 @@ def train_word2vec(
                 )
                 bar.update(stop - start)
                 signals.check()  # a signal whose exception was swallowed (e.g. during compilation)
+                if last < n_chunks:
+                    state.next_chunk, state.seconds = last, time.perf_counter() - resumed_at
+                    if checkpoint:
+                        checkpoint(state, False)
             if not (np.isfinite(syn0).all() and np.isfinite(syn1).all()):
                 raise TrainingError(
                     f"training diverged in epoch {epoch + 1} (NaN/Inf vectors); "
                     f"lower alpha (now {config.learning_rate})"
                 )
             epoch_loss = stats[:, 0].sum() / max(stats[:, 1].sum(), 1.0)
-            losses.append(float(epoch_loss))
-            kept += int(stats[:, 2].sum())
-            examples += int(stats[:, 1].sum())
+            state.epoch_losses.append(float(epoch_loss))
+            state.kept_words += int(stats[:, 2].sum())
+            state.examples += int(stats[:, 1].sum())
+            state.epoch, state.next_chunk, state.seconds = epoch + 1, 0, time.perf_counter() - resumed_at
             if log:
                 log(f"epoch {epoch + 1}/{config.epochs}: loss {epoch_loss:.4f}, {int(stats[:, 2].sum()):,} words kept")
-    report = TrainReport(config.epochs, total * config.epochs, kept, examples, time.perf_counter() - started, losses)
+            if checkpoint:
+                checkpoint(state, True)
+    report = TrainReport(config.epochs, total * config.epochs, state.kept_words, state.examples, state.seconds,
+                         state.epoch_losses)
     return Embeddings(vocab.words, output_vectors(syn0, syn1, config.vectors_out)), report
 
 
