@@ -627,13 +627,12 @@ def convert(source: str, target: str, from_format: str, to_format: str, replace_
 def info(vectors_path: str, path: str | None) -> None:
     """Vocabulary size, dimension and vector norms of a vectors file (PATH or --vectors), or what a
     model directory (``train --save-model DIR``) holds and how far it is trained."""
-    from .model import Model, is_model_directory
+    from .model import Model
 
     if path and Path(path).is_dir():
-        if not is_model_directory(path):
-            raise EmbedkitError(f"{path} is a directory but not a model (no CURRENT file)")
+        model = Model.load(path)
         click.echo(f"directory   {path}")
-        click.echo("\n".join(Model.load(path).describe()))
+        click.echo("\n".join(model.describe()))
         return
     embeddings = _load_vectors(path or vectors_path)
     norms = embeddings.norms
