@@ -232,7 +232,7 @@ def test_resuming_on_another_corpus_is_refused(saved, tmp_path):
 
 
 @pytest.mark.parametrize("args,message,code", [
-    (["--dim", "20"], "--dim: with --resume every option comes from the model", 2),
+    (["--dim", "20"], "--dim: with --resume the options come from the model", 2),
     (["--model", "glove"], "--model: with --resume", 2),
     (["--min-count", "1"], "--min-count: with --resume", 2),
     (["--save-model", "elsewhere"], "--save-model: with --resume", 2),
@@ -267,3 +267,89 @@ def test_bad_model_options(saved, tmp_path, args, message, code):
 def test_loading_a_missing_model_is_a_model_error(tmp_path):
     with pytest.raises(ModelError, match="model directory not found"):
         Model.load(tmp_path / "none")
+
+
+# ----------------------------------------------------------------------------- continued training
+
+
+def test_merged_vocabulary_keeps_old_rows_and_frequency_order():
+    from embedkit.continued import grown_rows, merge_vocabularies
+    from embedkit.vocab import Vocabulary
+
+    old = Vocabulary(["the", "cat", "sat"], np.array([10, 5, 2]))
+    new = Vocabulary(["dog", "the", "sat"], np.array([9, 4, 1]))
+    merged, old_rows, new_rows = merge_vocabularies(old, new)
+    assert merged.words == ["the", "dog", "cat", "sat"] and merged.counts.tolist() == [14, 9, 5, 3]
+    assert old_rows.tolist() == [0, 2, 3] and new_rows.tolist() == [1, 0, 3]
+    rows = grown_rows(np.array([[1.0], [2.0], [3.0]]), old_rows, np.array([[7.0]]))
+    assert rows.ravel().tolist() == [1.0, 7.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("name", ["sgns", "sg-hs", "glove"])
+def test_continued_training_grows_the_model_and_resumes(tmp_path, tiny, name):
+    lines = tiny.read_text().splitlines(keepends=True)
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_text("".join(lines[:200]))
+    second.write_text("".join(lines[200:]))
+    p1, p2 = prepare_corpus([first]), prepare_corpus([second])
+    config = CONFIGS[name]
+    model = Model.start(p1, config, CorpusOptions(), VocabOptions())
+    model.train(p1, progress=False)
+    before = {w: model.embeddings("input")[w].copy() for w in model.vocab.words[:50]}
+    old_words = set(model.vocab.words)
+    reference = Model.load(_saved(model, tmp_path / "before"))
+    vectors, _ = model.train_more(p2, epochs=2, progress=False)
+    assert set(model.vocab.words) >= old_words and len(model.vocab) > len(old_words)
+    assert list(model.vocab.counts) == sorted(model.vocab.counts, reverse=True)
+    new_word = next(w for w in model.vocab.words if w not in old_words)
+    assert np.linalg.norm(vectors[new_word]) > 0
+    drift = np.mean([np.linalg.norm(vectors[w] - v) for w, v in before.items()])
+    assert 0 < drift < np.mean([np.linalg.norm(v) for v in before.values()]) * 10
+    # resume the continued run from a mid-run checkpoint: bit-identical
+    _interrupted_continuation(reference, p2, tmp_path / "continued")
+    resumed = Model.load(tmp_path / "continued")
+    again, _ = resumed.train(p2, progress=False)
+    np.testing.assert_array_equal(again.vectors, vectors.vectors)
+
+
+def _saved(model, directory):
+    model.save(directory)
+    return directory
+
+
+def _interrupted_continuation(model, prepared, directory):
+    def factory(grown):
+        calls = []
+
+        def checkpoint(state, epoch_end):
+            calls.append(epoch_end)
+            if len(calls) == 2:
+                grown.save(directory)
+                raise _Stop
+        return checkpoint
+
+    with pytest.raises(_Stop):
+        model.train_more(prepared, epochs=2, progress=False, checkpoint_factory=factory)
+
+
+def test_init_from_on_the_command_line(tmp_path, tiny):
+    lines = tiny.read_text().splitlines(keepends=True)
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_text("".join(lines[:200]))
+    second.write_text("".join(lines[200:]))
+    assert _train_cli(tmp_path, first, "--epochs", "1", "-o", tmp_path / "a.bin",
+                      "--save-model", tmp_path / "m").exit_code == 0
+    outcome = cli_run("train", "--init-from", tmp_path / "m", second, "--epochs", "2", "--alpha", "0.02", "-q",
+                      "-o", tmp_path / "b.bin", "--save-model", tmp_path / "m2")
+    assert outcome.exit_code == 0, outcome.output
+    a, b = Embeddings.load(tmp_path / "a.bin"), Embeddings.load(tmp_path / "b.bin")
+    assert set(a.words) < set(b.words)
+    continued = Model.load(tmp_path / "m2")
+    assert continued.config.epochs == 2 and continued.config.alpha == 0.02 and continued.text_rows is not None
+    with unchanged(tmp_path):
+        assert_clean_error(cli_run("train", "--init-from", tmp_path / "m", second, "--dim", "3", "-q"), 2,
+                           contains="--dim: with --init-from the options come from the model")
+        assert_clean_error(cli_run("train", "--init-from", tmp_path / "m", "--resume", tmp_path / "m", second, "-q"),
+                           2, contains="exclude each other")
+        assert_clean_error(cli_run("train", "--init-from", tmp_path / "none", second, "-q"),
+                           contains="model directory not found")

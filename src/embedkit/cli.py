@@ -286,6 +286,8 @@ def cooccurrence_options(command):
               help="Save the model to --save-model DIR every N epochs or N minutes (at kernel-call boundaries).")
 @click.option("--resume", type=click.Path(), default=None, metavar="DIR",
               help="Continue the interrupted run saved in DIR (its options; same CORPUS).")
+@click.option("--init-from", type=click.Path(), default=None, metavar="DIR",
+              help="Continue training the model in DIR on new text CORPUS (vocabulary merged, alpha restarted).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes; only the summary.")
 def train(**params) -> None:
     """Train embeddings on CORPUS (files or directories; .gz/.bz2/.xz read directly).
@@ -297,12 +299,16 @@ def train(**params) -> None:
     """
     log = (lambda message: None) if params["quiet"] else _stderr
     model, model_dir = None, params["resume"] or params["save_model"]
-    if params["resume"]:
+    if params["resume"] and params["init_from"]:
+        raise click.UsageError("--resume and --init-from exclude each other")
+    if params["resume"] or params["init_from"]:
         from .model import Model
 
-        model = Model.load(params["resume"])
-        _check_resume_options(params, model)
-        config = model.config = dataclasses.replace(model.config, threads=params["threads"] or model.config.threads)
+        model = Model.load(params["resume"] or params["init_from"])
+        _check_options_from_model(params, model)
+        if params["resume"]:
+            model.config = dataclasses.replace(model.config, threads=params["threads"] or model.config.threads)
+        config = model.config
     else:
         config = _model_config(params)
     checkpoints = _checkpoint_interval(params, config)
@@ -323,10 +329,15 @@ def train(**params) -> None:
         if isinstance(config, (Word2VecConfig, GloveConfig)):
             from .model import Checkpointer, Model
 
-            if model is None:
-                model = Model.start(prepared, config, *_corpus_and_vocab_options(params))
-            checkpoint = Checkpointer(model, model_dir, *checkpoints, log=log) if checkpoints else None
-            embeddings, report = model.train(prepared, progress, log, checkpoint, use_cache)
+            def checkpointer(trained):
+                return Checkpointer(trained, model_dir, *checkpoints, log=log) if checkpoints else None
+
+            if params["init_from"]:
+                embeddings, report = model.train_more(prepared, params["epochs"], params["alpha"], params["threads"],
+                                                      progress, log, checkpointer, use_cache)
+            else:
+                model = model or Model.start(prepared, config, *_corpus_and_vocab_options(params))
+                embeddings, report = model.train(prepared, progress, log, checkpointer(model), use_cache)
             summary = report.summary(config.name, embeddings) if isinstance(config, Word2VecConfig) \
                 else report.summary(embeddings)
         elif isinstance(config, PPMIConfig):
@@ -349,21 +360,24 @@ def train(**params) -> None:
     click.echo(f"{summary}; wrote {params['output']}")
 
 
-#: ``train`` options that may accompany --resume (everything else comes from the model).
-RESUME_OPTIONS = {"corpus", "output", "threads", "save_vocab", "cache_dir", "no_cache", "checkpoint_every",
-                  "resume", "quiet"}
+#: ``train`` options that may accompany --resume / --init-from (everything else comes from the model).
+_RUN_OPTIONS = {"corpus", "output", "threads", "save_vocab", "cache_dir", "no_cache", "checkpoint_every", "quiet"}
+FROM_MODEL_OPTIONS = {"resume": _RUN_OPTIONS | {"resume"},
+                      "init_from": _RUN_OPTIONS | {"init_from", "epochs", "alpha", "save_model"}}
 
 
-def _check_resume_options(params: dict, model) -> None:
-    """With --resume the model's options rule: any other option given is a usage error."""
+def _check_options_from_model(params: dict, model) -> None:
+    """With --resume or --init-from the model's options rule: any other option given is a usage error."""
     ctx = click.get_current_context()
-    given = [name for name in params if name not in RESUME_OPTIONS
+    source = "resume" if params["resume"] else "init_from"
+    allowed = FROM_MODEL_OPTIONS[source]
+    given = [name for name in params if name not in allowed
              and ctx.get_parameter_source(name) not in (click.core.ParameterSource.DEFAULT, None)]
     if given:
         flags = ", ".join(_flag(name, params[name]) for name in given)
-        raise click.UsageError(f"{flags}: with --resume every option comes from the model in {params['resume']} "
-                               f"({model.config.name}); only -o, --threads, --checkpoint-every, --save-vocab, "
-                               "--cache-dir, --no-cache and -q may be given")
+        others = ", ".join(sorted(_flag(name, None) for name in allowed - {"corpus", source}))
+        raise click.UsageError(f"{flags}: with {_flag(source, None)} the options come from the model in "
+                               f"{params[source]} ({model.config.name}); only {others} may be given")
 
 
 def _checkpoint_interval(params: dict, config) -> tuple | None:

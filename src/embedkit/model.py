@@ -86,12 +86,16 @@ class Model:
     corpus : dict
         ``tokens`` and ``sentences`` of the encoded corpus, ``corpus_options`` and
         ``vocab_options`` (so a resume prepares the text exactly as the first run did).
+    text_rows : ndarray, int64 (V_text,), or None
+        After continued training (:mod:`embedkit.continued`): the row in ``vocab`` of each word
+        of the text's own vocabulary; None when the text's vocabulary is ``vocab`` itself.
     """
 
     config: Word2VecConfig | GloveConfig
     vocab: Vocabulary
     state: object
     corpus: dict
+    text_rows: np.ndarray | None = None
 
     @property
     def kind(self) -> str:
@@ -148,6 +152,14 @@ class Model:
             If ``prepared`` is not the corpus of the model.
         """
         self.check_corpus(prepared)
+        if self.text_rows is not None:
+            from .continued import remapped
+
+            with remapped(prepared, self.vocab, self.text_rows) as merged:
+                return self._train(merged, progress, log, checkpoint, use_cache)
+        return self._train(prepared, progress, log, checkpoint, use_cache)
+
+    def _train(self, prepared: PreparedCorpus, progress, log, checkpoint, use_cache):
         if isinstance(self.config, GloveConfig):
             from .models.glove import train_glove
 
@@ -155,6 +167,16 @@ class Model:
         from .models.word2vec import train_word2vec
 
         return train_word2vec(prepared, self.config, progress, log, self.state, checkpoint)
+
+    def train_more(self, prepared: PreparedCorpus, epochs: int | None = None, alpha: float | None = None,
+                   threads: int | None = None, progress: bool = True, log: Callable[[str], None] | None = None,
+                   checkpoint_factory: Callable | None = None, use_cache: bool = True):
+        """Continue training on new text (vocabulary merged, learning rate restarted); see
+        :func:`embedkit.continued.continue_training`."""
+        from .continued import continue_training
+
+        return continue_training(self, prepared, epochs, alpha, threads, progress, log, checkpoint_factory,
+                                 use_cache)
 
     def check_corpus(self, prepared: PreparedCorpus) -> None:
         """Refuse a corpus other than the one the model is trained on.
@@ -164,8 +186,13 @@ class Model:
         ModelError
             If the vocabulary (words or counts) or the number of encoded tokens differ.
         """
-        same = (prepared.encoded.n_tokens == self.corpus["tokens"] and prepared.vocab.words == self.vocab.words
-                and np.array_equal(prepared.vocab.counts, self.vocab.counts))
+        if self.text_rows is None:
+            same_words = (prepared.vocab.words == self.vocab.words
+                          and np.array_equal(prepared.vocab.counts, self.vocab.counts))
+        else:
+            same_words = (len(prepared.vocab) == len(self.text_rows)
+                          and [self.vocab.words[r] for r in self.text_rows.tolist()] == prepared.vocab.words)
+        same = prepared.encoded.n_tokens == self.corpus["tokens"] and same_words
         if not same:
             raise ModelError(
                 f"this corpus is not the one the model was trained on ({len(prepared.vocab):,} words and "
@@ -230,6 +257,10 @@ class Model:
                 arrays[f.name] = {"shape": list(value.shape), "dtype": value.dtype.str, "crc32": _crc(value)}
             else:
                 scalars[f.name] = value
+        if self.text_rows is not None:
+            np.save(work / "text_rows.npy", self.text_rows)
+            arrays["text_rows"] = {"shape": list(self.text_rows.shape), "dtype": self.text_rows.dtype.str,
+                                   "crc32": _crc(self.text_rows)}
         self.vocab.save(work / _VOCAB)
         meta = {
             "format": MODEL_FORMAT, "embedkit": __version__, "kind": self.kind, "config": asdict(self.config),
@@ -273,6 +304,7 @@ class Model:
                         or _crc(array) != record["crc32"]):
                     raise ModelError(f"{directory}: {name}.npy was changed or damaged (shape, type or checksum)")
                 values[name] = array
+            text_rows = values.pop("text_rows", None)
             state = _state_class(meta["kind"])(**values)
         except ModelError:
             raise
@@ -280,7 +312,7 @@ class Model:
             raise ModelError(f"{directory}: damaged or incomplete model ({type(exc).__name__}: {exc})") from None
         except ConfigError as exc:
             raise ModelError(f"{directory}: the saved config is invalid ({exc})") from None
-        model = cls(config, vocab, state, meta["corpus"])
+        model = cls(config, vocab, state, meta["corpus"], text_rows)
         if len(vocab) != meta["vocab"]["words"]:
             raise ModelError(f"{directory}: {_VOCAB} holds {len(vocab)} words, the model {meta['vocab']['words']}")
         return model
