@@ -353,3 +353,36 @@ def test_init_from_on_the_command_line(tmp_path, tiny):
                            2, contains="exclude each other")
         assert_clean_error(cli_run("train", "--init-from", tmp_path / "none", second, "-q"),
                            contains="model directory not found")
+
+
+def test_model_and_vectors_may_not_share_a_path(tmp_path, tiny):
+    with unchanged(tmp_path):
+        outcome = _train_cli(tmp_path, tiny, "-o", tmp_path / "m", "--save-model", tmp_path / "m")
+    assert_clean_error(outcome, contains="also an input or output of this run")
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda body: body["state"].update(epoch=99999999999), "epoch = 99999999999"),
+    (lambda body: body["state"].update(next_chunk=-1), "next_chunk = -1"),
+    (lambda body: body["state"].update(seconds="soon"), "seconds = 'soon'"),
+    (lambda body: body["state"].update(epoch_losses=[]), "0 epoch losses for 1 epochs"),
+    (lambda body: body["config"].update(dim=9), "syn0 has shape"),
+])
+def test_an_inconsistent_saved_state_is_refused(saved, tmp_path, edit, message):
+    model_dir, corpus = saved
+    meta = _snapshot(model_dir) / "model.json"
+    body = json.loads(meta.read_text())
+    edit(body)
+    meta.write_text(json.dumps(body))
+    with unchanged(tmp_path):
+        assert_clean_error(cli_run("info", model_dir), contains=message)
+
+
+def test_a_snapshot_file_that_is_a_fifo_is_refused_without_blocking(saved, tmp_path):
+    import os
+
+    model_dir, corpus = saved
+    vocab = _snapshot(model_dir) / "vocab.txt"
+    vocab.unlink()
+    os.mkfifo(vocab)
+    assert_clean_error(cli_run("info", model_dir), contains="vocab.txt is not a regular file")

@@ -461,3 +461,40 @@ def test_a_signal_whose_exception_was_swallowed_is_raised_at_the_next_check():
         with pytest.raises(Interrupted), signals.stage("next stage"):
             pass
     signals.check()  # the block is over: nothing pending
+
+
+# ----------------------------------------------------------------------------- found by the second hunt
+
+
+def test_the_memory_check_comes_before_any_allocation(tmp_path, corpus, monkeypatch):
+    monkeypatch.setattr("embedkit.memory.available_memory_bytes", lambda: 1 << 20)
+    monkeypatch.setattr("embedkit.models.word2vec.initial_vectors",
+                        lambda *a: pytest.fail("allocated before the memory check"))
+    _train(tmp_path, corpus, "--dim", "5000", "-q", "--save-model", tmp_path / "m", contains="memory available")
+
+
+def test_glove_parameters_over_memory_are_refused_before_counting(tmp_path, corpus, monkeypatch):
+    monkeypatch.setattr("embedkit.cooccur.count_cooccurrences", lambda *a, **k: pytest.fail("counted first"))
+    _train(tmp_path, corpus, "--model", "glove", "--memory", "0.001", "--dim", "2000", "-q",
+           contains="GloVe's parameters need")
+
+
+def test_subsampling_that_keeps_nothing_is_an_error(tmp_path, corpus):
+    _train(tmp_path, corpus, "--sample", "1e-300", *FAST, contains="had no training example")
+
+
+def test_the_config_file_is_an_input(tmp_path, corpus):
+    config = tmp_path / "c.toml"
+    config.write_text("seed = 2\n")
+    with unchanged(tmp_path):
+        outcome = cli_run("train", "--config", config, corpus, "-o", config, *FAST)
+    assert_clean_error(outcome, contains="also an input or output of this run")
+
+
+@pytest.mark.parametrize("args", [
+    ["train", "no\nsuch.txt", "-q"],
+    ["similar", "the", "--vectors", "no\nsuch.txt"],
+])
+def test_newlines_in_paths_stay_on_one_line(tmp_path, args):
+    outcome = cli_run(*args)
+    assert_clean_error(outcome, contains="no\\nsuch.txt")

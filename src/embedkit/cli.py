@@ -83,12 +83,17 @@ class EmbedkitGroup(click.Group):
 
 
 def _error_message(exc: BaseException) -> str:
+    """The one line for ``exc``; newlines inside it (a path can hold one) are shown as ``\\n``."""
     if isinstance(exc, OSError):
-        where = f"{exc.filename}: " if exc.filename else ""
-        return f"{where}{describe_os_error(exc)}"
-    if isinstance(exc, MemoryError):
-        return "out of memory; lower --dim, the vocabulary (--min-count, --max-vocab) or --memory"
-    return str(exc)
+        # The file-system errors of embedkit's own files are translated with their names where they
+        # happen; one without a name comes from writing the results to standard output.
+        where = f"{exc.filename}: " if exc.filename else "cannot write to standard output: "
+        message = f"{where}{describe_os_error(exc)}"
+    elif isinstance(exc, MemoryError):
+        message = "out of memory; lower --dim, the vocabulary (--min-count, --max-vocab) or --memory"
+    else:
+        message = str(exc)
+    return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
 @click.group(cls=EmbedkitGroup, context_settings=CONTEXT_SETTINGS)
@@ -313,15 +318,20 @@ def train(**params) -> None:
         config = _model_config(params)
     checkpoints = _checkpoint_interval(params, config)
     with stage("checking the inputs"):
-        corpus_files = Corpus(params["corpus"]).files
-        _check_vectors_output(params["output"], format_for_path(params["output"]), corpus_files)
+        config_file = click.get_current_context().meta.get("embedkit.config", (None, None))[0]
+        inputs = [*Corpus(params["corpus"]).files, *([config_file] if config_file else [])]
+        _check_vectors_output(params["output"], format_for_path(params["output"]), inputs)
         if params["save_vocab"]:
-            check_output_path(params["save_vocab"], [*corpus_files, params["output"]], "--save-vocab")
+            check_output_path(params["save_vocab"], [*inputs, params["output"]], "--save-vocab")
         if params["save_model"]:
-            _check_model_output(params["save_model"], corpus_files)
+            _check_model_output(params["save_model"], [*inputs, params["output"], *filter(None, [params["save_vocab"]])])
     with stage("reading the corpus"):
         prepared = _prepare(params, log, model)
-    check_free_space(params["output"], _output_bytes(prepared.vocab, config))
+    output_bytes = _output_bytes(prepared.vocab, config)
+    check_free_space(params["output"], output_bytes)
+    if model_dir:  # the snapshot: W and C, about twice the vectors (GloVe: four times)
+        check_free_space(Path(model_dir) / "CURRENT", output_bytes * (4 if isinstance(config, GloveConfig) else 2),
+                         "the model")
     # Trainers are imported here: numba (~150 MB resident) loads only after the corpus pass,
     # and not at all for the query commands.
     use_cache, progress = not params["no_cache"], not params["quiet"]

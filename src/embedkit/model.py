@@ -39,7 +39,7 @@ from . import __version__
 from .config import GloveConfig, Word2VecConfig, config_from_options
 from .corpus import CorpusOptions
 from .encode import PreparedCorpus
-from .errors import ConfigError, ModelError, StorageError
+from .errors import ConfigError, ModelError, StorageError, storage_error
 from .files import atomic_directory, atomic_writer
 from .vectors import Embeddings
 from .vocab import Vocabulary, VocabOptions
@@ -111,12 +111,14 @@ class Model:
               vocab_options: VocabOptions) -> "Model":
         """A model before its first update (initial parameters from ``config.seed``)."""
         if isinstance(config, GloveConfig):
-            from .models.glove import GloveState, initial_parameters
+            from .models.glove import GloveState, check_trainable, initial_parameters
 
+            check_trainable(prepared, config)
             state = GloveState(*initial_parameters(len(prepared.vocab), config.dim, config.seed))
         else:
-            from .models.word2vec import initial_state
+            from .models.word2vec import check_trainable, initial_state
 
+            check_trainable(prepared, config)
             state = initial_state(len(prepared.vocab), config)
         corpus = {"tokens": prepared.encoded.n_tokens, "sentences": prepared.encoded.n_sentences,
                   "corpus_options": asdict(corpus_options), "vocab_options": asdict(vocab_options)}
@@ -227,8 +229,13 @@ class Model:
             If the directory cannot be written (disk full, permission); the previous snapshot
             stays current.
         """
+        try:
+            return self._save(Path(directory))
+        except OSError as exc:
+            raise storage_error(exc, "save the model in", directory) from None
+
+    def _save(self, directory: Path) -> float:
         started = time.perf_counter()
-        directory = Path(directory)
         if directory.exists() and not is_model_directory(directory):
             raise StorageError(f"cannot save the model in {directory}: it exists and is not a model directory")
         if not directory.exists():
@@ -286,6 +293,9 @@ class Model:
             raise ModelError(f"{directory} is not a model directory (no {CURRENT} file); save one with "
                              "embedkit train --save-model DIR")
         snapshot = directory / _current_snapshot(directory)
+        for entry in snapshot.iterdir():
+            if not entry.is_file() or entry.is_symlink():
+                raise ModelError(f"{directory}: {entry.name} is not a regular file; the model is damaged")
         try:
             meta = json.loads((snapshot / _META).read_text())
             if meta.get("format") != MODEL_FORMAT:
@@ -315,7 +325,41 @@ class Model:
         model = cls(config, vocab, state, meta["corpus"], text_rows)
         if len(vocab) != meta["vocab"]["words"]:
             raise ModelError(f"{directory}: {_VOCAB} holds {len(vocab)} words, the model {meta['vocab']['words']}")
+        problem = model._inconsistency()
+        if problem:
+            raise ModelError(f"{directory}: the saved state is inconsistent ({problem}); the model is damaged")
         return model
+
+    def _inconsistency(self) -> str | None:
+        """What does not fit together in a loaded model (position, counters, array shapes), or None."""
+        state, n_words, dim = self.state, len(self.vocab), self.config.dim
+        integers = {"epoch": (0, self.config.epochs), "next_chunk": (0, 1 << 40), "next_block": (0, 1 << 40),
+                    "kept_words": (0, 1 << 62), "examples": (0, 1 << 62)}
+        for name, (low, high) in integers.items():
+            value = getattr(state, name, 0)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                return f"{name} = {value!r}"
+        if not (isinstance(state.seconds, (int, float)) and np.isfinite(state.seconds) and state.seconds >= 0):
+            return f"seconds = {state.seconds!r}"
+        losses = getattr(state, "epoch_losses", None) or getattr(state, "epoch_costs", None) or []
+        if len(losses) != state.epoch or not all(isinstance(x, (int, float)) for x in losses):
+            return f"{len(losses)} epoch losses for {state.epoch} epochs"
+        if self.kind == "glove":
+            expected = {"W": (n_words, 2 * (dim + 1)), "C": (n_words, 2 * (dim + 1))}
+        else:
+            expected = {"syn0": (n_words, dim), "syn1": (n_words - (self.config.loss == "hs"), dim)}
+        for name, shape in expected.items():
+            if getattr(state, name).shape != shape:
+                return f"{name} has shape {getattr(state, name).shape}, expected {shape}"
+        if self.text_rows is not None and (self.text_rows.ndim != 1 or self.text_rows.size == 0
+                                           or self.text_rows.min() < 0 or self.text_rows.max() >= n_words):
+            return "text_rows out of range"
+        return None
+
+    def nbytes(self) -> int:
+        """Bytes a snapshot takes on disk (about: the arrays)."""
+        return sum(getattr(self.state, f.name).nbytes for f in fields(self.state)
+                   if isinstance(getattr(self.state, f.name), np.ndarray))
 
     def describe(self) -> list[str]:
         """Lines for ``embedkit info``: kind, size, position in the schedule, corpus."""

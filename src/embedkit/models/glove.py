@@ -101,6 +101,35 @@ class GloveState:
     seconds: float = 0.0
 
 
+def parameter_bytes(n_words: int, config: GloveConfig) -> int:
+    """Bytes of W and C with their AdaGrad sums (16 per word per dimension + bias).
+
+    Raises
+    ------
+    ConfigError
+        If they alone exceed ``config.memory`` (the cells that do not fit are read from disk).
+    """
+    parameters = 2 * _BYTES_PER_PARAMETER * n_words * (config.dim + 1)
+    if parameters > int(config.memory * (1 << 30)):
+        raise ConfigError(
+            f"GloVe's parameters need {gib(parameters)}, over --memory {config.memory:g} GiB; raise "
+            "--memory or shrink the vocabulary (--min-count, --max-vocab) or --dim"
+        )
+    return parameters
+
+
+def check_trainable(prepared: PreparedCorpus, config: GloveConfig) -> None:
+    """What GloVe checks before counting or allocating: two words, a context pair, the budget.
+
+    Raises
+    ------
+    CorpusError, ConfigError
+    """
+    require_words(prepared.vocab)
+    require_context_pairs(prepared.encoded)
+    parameter_bytes(len(prepared.vocab), config)
+
+
 def initial_parameters(n_words: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """W and C in the kernels' layout, float32 (V, 2 (dim + 1)): vector and bias
     ~ U(-0.5/(dim+1), 0.5/(dim+1)) as glove.c, then their squared-gradient sums, all 1."""
@@ -160,8 +189,7 @@ def train_glove(
         If the cost or the parameters become NaN/Inf (lower ``alpha`` or ``grad_clip``).
     """
     config = config or GloveConfig()
-    require_words(prepared.vocab)
-    require_context_pairs(prepared.encoded)
+    check_trainable(prepared, config)
     options = CooccurrenceOptions(config.window, config.symmetric, config.distance_weighting)
     started = time.perf_counter()
     cooc = cooccurrences_for(prepared, options, config.memory, use_cache, progress, log)
@@ -182,14 +210,8 @@ def train_glove_cooccurrences(
     checkpoint: Callable[[GloveState, bool], None] | None = None,
 ) -> tuple[Embeddings, GloveReport]:
     """Train GloVe on a co-occurrence matrix; see :func:`train_glove` for the parameters."""
-    n_words, dim = cooc.n_words, config.dim
     budget = int(config.memory * (1 << 30))
-    parameters = 2 * _BYTES_PER_PARAMETER * n_words * (dim + 1)
-    if parameters > budget:
-        raise ConfigError(
-            f"GloVe's parameters need {gib(parameters)}, over --memory {config.memory:g} GiB; raise "
-            "--memory or shrink the vocabulary (--min-count, --max-vocab) or --dim"
-        )
+    parameters = parameter_bytes(cooc.n_words, config)
     with scratch_directory("embedkit-glove") as scratch:
         if cooc.stored * _BYTES_PER_CELL <= budget - parameters:
             cells = tuple(np.array(a) for a in (cooc.rows, cooc.cols, cooc.values))
@@ -252,6 +274,8 @@ def _train(cells, cooc: Cooccurrences, words: list[str], config: GloveConfig, pr
     rng = np.random.default_rng(config.seed)
     if state.rng_state is not None:
         rng.bit_generator.state = state.rng_state
+    if not 0 <= state.next_block < n_blocks:
+        raise TrainingError(f"the saved position (block {state.next_block}) is past this matrix's {n_blocks} blocks")
     if state.block_costs is None or state.block_costs.shape != (n_blocks,):
         state.block_costs = np.zeros(n_blocks, dtype=np.float64)
     block_costs = state.block_costs

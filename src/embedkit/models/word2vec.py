@@ -120,6 +120,22 @@ def lookup_tables(vocab: Vocabulary, config: Word2VecConfig) -> Tables:
     return Tables(keep, threshold, alias, np.zeros((1, 1), np.int32), np.zeros((1, 1), np.int8), unused_i32)
 
 
+def check_trainable(prepared: PreparedCorpus, config: Word2VecConfig) -> None:
+    """What word2vec checks before allocating: two words, a context pair, memory for W, C and
+    the output copy.
+
+    Raises
+    ------
+    CorpusError, ConfigError
+    """
+    n_words = len(prepared.vocab)
+    require_words(prepared.vocab)
+    require_context_pairs(prepared.encoded)
+    copies = 2 + (config.vectors_out != "input")  # W, C and the output W + C or [W, C]
+    require_memory(copies * 4 * n_words * config.dim * (1 + (config.vectors_out == "concat")),
+                   f"the word2vec parameters ({n_words:,} words x {config.dim} dims, float32)")
+
+
 def initial_state(n_words: int, config: Word2VecConfig) -> Word2VecState:
     """The state before the first update: W ~ U(-0.5/D, 0.5/D), C = 0 (word2vec.c)."""
     syn0 = initial_vectors(n_words, config.dim, config.seed)
@@ -172,11 +188,7 @@ def train_word2vec(
     """
     config = config or Word2VecConfig()
     vocab, encoded = prepared.vocab, prepared.encoded
-    require_words(vocab)
-    require_context_pairs(encoded)
-    copies = 2 + (config.vectors_out != "input")  # W, C and the output W + C or [W, C]
-    require_memory(copies * 4 * len(vocab) * config.dim * (1 + (config.vectors_out == "concat")),
-                   f"the word2vec parameters ({len(vocab):,} words x {config.dim} dims, float32)")
+    check_trainable(prepared, config)
     chunk_starts = encoded.chunk_starts(config.chunk_words)
     chunk_tokens = encoded.sentence_starts[chunk_starts]
     max_length = encoded.max_sentence_length
@@ -188,6 +200,8 @@ def train_word2vec(
     state = state or initial_state(len(vocab), config)
     syn0, syn1 = state.syn0, state.syn1
     n_chunks = len(chunk_starts) - 1
+    if state.next_chunk >= n_chunks or state.next_chunk < 0:
+        raise TrainingError(f"the saved position (chunk {state.next_chunk}) is past this corpus's {n_chunks} chunks")
     if state.chunk_stats is None or state.chunk_stats.shape != (n_chunks, 3):
         state.chunk_stats = np.zeros((n_chunks, 3), dtype=np.float64)
     stats = state.chunk_stats
@@ -223,6 +237,11 @@ def train_word2vec(
                 raise TrainingError(
                     f"training diverged in epoch {epoch + 1} (NaN/Inf vectors); "
                     f"lower alpha (now {config.learning_rate})"
+                )
+            if stats[:, 1].sum() == 0:
+                raise TrainingError(
+                    f"epoch {epoch + 1} had no training example: subsampling kept {int(stats[:, 2].sum()):,} "
+                    f"words (sample={config.sample:g}); raise --sample, or 0 to keep every word"
                 )
             epoch_loss = stats[:, 0].sum() / max(stats[:, 1].sum(), 1.0)
             state.epoch_losses.append(float(epoch_loss))
