@@ -10,22 +10,21 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _benchutil import DEFAULT_CORPUS, ROOT, evaluate
+from _benchutil import DEFAULT_CORPUS, ROOT, checked_paths, evaluate
 
 SETTINGS = dict(vector_size=100, window=5, negative=5, sample=1e-3, min_count=5, workers=2, seed=1, epochs=3)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    parser.add_argument("--out-dir", default=str(ROOT / "bench"))
     args = parser.parse_args()
-    if not args.corpus.is_file():
-        sys.exit(f"corpus not found: {args.corpus}")
+    args.corpus, out_dir = checked_paths(args.corpus, args.out_dir)
     from gensim.models import Word2Vec
 
     with gzip.open(args.corpus, "rt") as fh:
@@ -46,7 +45,7 @@ def main() -> None:
         results["continued"] = score(model, "continued")
         results["scratch_both_halves"] = score(Word2Vec(lines, **SETTINGS), "both")
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    out = ROOT / "bench" / f"continued-gensim-{stamp}"
+    out = out_dir / f"continued-gensim-{stamp}"
     out.with_suffix(".json").write_text(json.dumps(results, indent=1))
     row = lambda r: f"{r['wordsim353']:.3f} | {r['simlex999']:.3f} | {r['google_analogy']:.3f}"  # noqa: E731
     out.with_suffix(".md").write_text("\n".join([

@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _benchutil import DEFAULT_CORPUS, ROOT, evaluate, plain_text
+from _benchutil import DEFAULT_CORPUS, ROOT, checked_paths, evaluate, plain_text
 
 EMBEDKIT = [sys.executable, "-m", "embedkit"]
 SGNS = ["--model", "sgns", "--dim", "100", "--epochs", "5", "--threads", "2", "--seed", "1"]
@@ -66,10 +66,10 @@ def iteration_costs(text: str) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    parser.add_argument("--out-dir", default=str(ROOT / "bench"))
     args = parser.parse_args()
-    if not args.corpus.is_file():
-        sys.exit(f"corpus not found: {args.corpus}")
+    args.corpus, out_dir = checked_paths(args.corpus, args.out_dir)
     results: dict = {"corpus": str(args.corpus), "sgns": SGNS, "glove": GLOVE}
     with tempfile.TemporaryDirectory(prefix="bench-resume-") as scratch:
         work = Path(scratch)
@@ -130,7 +130,7 @@ def main() -> None:
         print(json.dumps(results["continued"], indent=1), flush=True)
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    out = ROOT / "bench" / f"resume-{stamp}"
+    out = out_dir / f"resume-{stamp}"
     out.with_suffix(".json").write_text(json.dumps(results, indent=1))
     s, g, c = results["sgns_runs"], results["glove"], results["continued"]
     row = lambda r: f"{r['wordsim353']:.3f} | {r['simlex999']:.3f} | {r['google_analogy']:.3f}"  # noqa: E731
