@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import read_text
 from .errors import ConfigError, EmbedkitError
+from .files import read_text_file
 from .vectors import Embeddings
 
 SET_KEYS = ("X", "Y", "A", "B")
@@ -87,7 +87,7 @@ def load_tests(path: str | os.PathLike | None = None) -> dict[str, WeatTest]:
         not a list of four strings, or an unknown key.
     """
     source = Path(str(resources.files("embedkit.datasets") / "weat.toml")) if path is None else Path(path)
-    text = read_text(source, "WEAT sets file", ConfigError)
+    text = read_text_file(source, "WEAT sets file", ConfigError)
     try:
         tables = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

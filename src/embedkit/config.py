@@ -14,6 +14,8 @@ import tomllib
 from dataclasses import dataclass, field, fields
 
 from .errors import ConfigError
+from .files import read_text_file
+from .memory import total_memory_bytes
 
 
 ARCHITECTURES = ("skipgram", "cbow")
@@ -384,8 +386,6 @@ def check_memory_gib(memory: float, name: str = "memory") -> None:
     ------
     ConfigError
     """
-    from .memory import total_memory_bytes
-
     if isinstance(memory, bool) or not isinstance(memory, (int, float)) or not math.isfinite(memory) or memory <= 0:
         raise ConfigError(f"{name} must be a positive number of GiB, got {memory!r}")
     total = total_memory_bytes()
@@ -418,10 +418,8 @@ def load_toml(path: str | os.PathLike) -> dict:
         If the file is missing, not a regular file (a FIFO, a device), not UTF-8 text, not valid
         TOML, or holds a nested table.
     """
-    from .datasets import read_text
-
     try:
-        table = tomllib.loads(read_text(path, "config", ConfigError))
+        table = tomllib.loads(read_text_file(path, "config", ConfigError))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     nested = [k for k, v in table.items() if isinstance(v, dict)]

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .errors import CorpusError, describe_os_error
+from .files import not_regular_kind
 
 #: Tokenizer modes: ``whitespace`` splits on runs of whitespace (word2vec.c, gensim);
 #: ``regex`` keeps words (letters/digits with inner apostrophes or hyphens) and drops
@@ -124,15 +125,6 @@ def expand_paths(paths: Sequence[str | os.PathLike]) -> list[Path]:
             _check_regular(path, mode)
             files.append(path)
     return files
-
-
-def not_regular_kind(mode: int) -> str | None:
-    """What a file that is not a regular file or directory is, in words ("a pipe"), else None."""
-    for test, kind in ((stat.S_ISFIFO, "a pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device")):
-        if test(mode):
-            return kind
-    return None
 
 
 def _stat_mode(path: Path, missing: str) -> int:

@@ -37,8 +37,9 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from .datasets import DATASETS, locate, read_text
+from .datasets import DATASETS, locate
 from .errors import DatasetError, EmbedkitError
+from .files import read_text_file
 from .vectors import ANALOGY_METHODS, COSMUL_EPSILON, Embeddings
 
 SIMILARITY_RESTRICT = 300_000
@@ -140,7 +141,7 @@ def guess_kind(path: str | os.PathLike) -> str:
 
 def _lines(path: str | os.PathLike) -> list[tuple[int, str]]:
     """(line number, line) of the non-blank lines of a dataset file."""
-    return [(number, line) for number, line in enumerate(read_text(path, "dataset", DatasetError).splitlines(), start=1)
+    return [(number, line) for number, line in enumerate(read_text_file(path, "dataset", DatasetError).splitlines(), start=1)
             if line.strip()]
 
 

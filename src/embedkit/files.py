@@ -17,6 +17,7 @@ The rules every writer in embedkit follows:
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import shutil
@@ -25,7 +26,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .errors import StorageError, storage_error
+from .errors import EmbedkitError, StorageError, describe_os_error, storage_error
 
 TEMP_SUFFIX = ".tmp"
 
@@ -291,6 +292,55 @@ def _same_path(a: str | os.PathLike, b: Path) -> bool:
     with contextlib.suppress(OSError):
         return os.path.samefile(a, b)
     return Path(os.path.abspath(a)) == Path(os.path.abspath(b))
+
+
+def not_regular_kind(mode: int) -> str | None:
+    """What a file that is not a regular file or directory is, in words ("a pipe"), else None."""
+    for test, kind in ((stat.S_ISFIFO, "a pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return kind
+    return None
+
+
+def read_text_file(path: str | os.PathLike, what: str, error: type[EmbedkitError] = EmbedkitError) -> str:
+    """The whole text of a small UTF-8 input file (a dataset, a stopword list, WEAT sets, a config).
+
+    A leading UTF-8 byte-order mark is dropped.
+
+    Parameters
+    ----------
+    path : str or PathLike
+    what : str
+        How messages name the file ("dataset", "stopword list").
+    error : type
+        The :class:`EmbedkitError` subclass raised.
+
+    Raises
+    ------
+    EmbedkitError
+        (of type ``error``) if the file is missing, unreadable, a directory, not a regular file
+        (a pipe, a device), binary (NUL bytes) or not UTF-8; the last two with the line number.
+    """
+    path = Path(path)
+    try:
+        kind = "a directory" if path.is_dir() else not_regular_kind(path.stat().st_mode)
+        if kind is not None:
+            raise error(f"cannot read {what} {path}: it is {kind}, not a regular file")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error(f"cannot read {what} {path}: {describe_os_error(exc)}") from None
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise error(f"{path}:{line}: the {what} looks like a binary file (NUL bytes), not text")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise error(f"{path}:{line}: the {what} is not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+                    "convert it to UTF-8") from None
 
 
 def free_bytes(directory: str | os.PathLike) -> int:

@@ -356,11 +356,6 @@ class Model:
             return "text_rows out of range"
         return None
 
-    def nbytes(self) -> int:
-        """Bytes a snapshot takes on disk (about: the arrays)."""
-        return sum(getattr(self.state, f.name).nbytes for f in fields(self.state)
-                   if isinstance(getattr(self.state, f.name), np.ndarray))
-
     def describe(self) -> list[str]:
         """Lines for ``embedkit info``: kind, size, position in the schedule, corpus."""
         position = f"epoch {self.state.epoch} of {self.config.epochs}"

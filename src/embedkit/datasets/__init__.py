@@ -13,14 +13,13 @@ every set with its status and source.
 
 from __future__ import annotations
 
-import codecs
 import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ..corpus import not_regular_kind
-from ..errors import ConfigError, DatasetError, EmbedkitError, describe_os_error
+from ..errors import ConfigError, DatasetError
+from ..files import read_text_file
 
 #: Where the non-shipped similarity files can be downloaded.
 WORD_SIM_SOURCE = "https://github.com/mfaruqui/eval-word-vectors/tree/master/data/word-sim"
@@ -91,46 +90,6 @@ def dataset_path(name: str, data_dir: str | os.PathLike | None = None) -> tuple[
     return DATASETS[name].kind, path
 
 
-def read_text(path: str | os.PathLike, what: str, error: type[EmbedkitError] = EmbedkitError) -> str:
-    """The whole text of a small UTF-8 input file (a dataset, a stopword list, WEAT sets).
-
-    A leading UTF-8 byte-order mark is dropped.
-
-    Parameters
-    ----------
-    path : str or PathLike
-    what : str
-        How messages name the file ("dataset", "stopword list").
-    error : type
-        The :class:`EmbedkitError` subclass raised.
-
-    Raises
-    ------
-    EmbedkitError
-        (of type ``error``) if the file is missing, unreadable, a directory, not a regular file
-        (a pipe, a device), binary (NUL bytes) or not UTF-8; the last two with the line number.
-    """
-    path = Path(path)
-    try:
-        kind = "a directory" if path.is_dir() else not_regular_kind(path.stat().st_mode)
-        if kind is not None:
-            raise error(f"cannot read {what} {path}: it is {kind}, not a regular file")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise error(f"cannot read {what} {path}: {describe_os_error(exc)}") from None
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    if b"\x00" in data:
-        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        raise error(f"{path}:{line}: the {what} looks like a binary file (NUL bytes), not text")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise error(f"{path}:{line}: the {what} is not UTF-8 text (byte 0x{data[exc.start]:02x}); "
-                    "convert it to UTF-8") from None
-
-
 def stopwords(spec: str) -> frozenset[str]:
     """Stopwords by name or file: ``"none"`` (empty), ``"english"`` (the shipped list of
     English function words) or the path of a file with one word per line (``#`` comments).
@@ -143,5 +102,5 @@ def stopwords(spec: str) -> frozenset[str]:
     if spec == "none":
         return frozenset()
     path = Path(str(resources.files(__name__) / "stopwords-english.txt")) if spec == "english" else Path(spec)
-    lines = read_text(path, "stopword list", ConfigError).splitlines()
+    lines = read_text_file(path, "stopword list", ConfigError).splitlines()
     return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
