@@ -43,6 +43,7 @@ from .encode import prepare_corpus
 from .errors import ConfigError, EmbedkitError, Interrupted, StorageError, describe_os_error
 from .files import check_free_space, check_output_path
 from .io import FORMATS, format_for_path, native_words_path, replace_whitespace
+from .model import Checkpointer, Model, is_model_directory, parse_every
 from .signals import handle_signals, interrupted_message, stage
 from .plot import SIDE_RANGE as PLOT_SIDE_RANGE
 from .vectors import ANALOGY_METHODS, Embeddings
@@ -307,8 +308,6 @@ def train(**params) -> None:
     if params["resume"] and params["init_from"]:
         raise click.UsageError("--resume and --init-from exclude each other")
     if params["resume"] or params["init_from"]:
-        from .model import Model
-
         model = Model.load(params["resume"] or params["init_from"])
         _check_options_from_model(params, model)
         if params["resume"]:
@@ -337,8 +336,6 @@ def train(**params) -> None:
     use_cache, progress = not params["no_cache"], not params["quiet"]
     with stage(f"training {config.name}"):
         if isinstance(config, (Word2VecConfig, GloveConfig)):
-            from .model import Checkpointer, Model
-
             def checkpointer(trained):
                 return Checkpointer(trained, model_dir, *checkpoints, log=log) if checkpoints else None
 
@@ -392,8 +389,6 @@ def _check_options_from_model(params: dict, model) -> None:
 
 def _checkpoint_interval(params: dict, config) -> tuple | None:
     """(epochs, seconds) of --checkpoint-every, after checking it goes with a model directory."""
-    from .model import parse_every
-
     resumable = isinstance(config, (Word2VecConfig, GloveConfig))
     if (params["save_model"] or params["checkpoint_every"]) and not resumable:
         raise click.UsageError(f"--save-model and --checkpoint-every apply to sgns, cbow and glove, not {config.name}")
@@ -409,8 +404,6 @@ def _checkpoint_interval(params: dict, config) -> tuple | None:
 
 def _check_model_output(directory: str, inputs: list) -> None:
     """--save-model names a new directory (an existing model is continued with --resume, never replaced)."""
-    from .model import is_model_directory
-
     path = Path(directory)
     if is_model_directory(path):
         raise StorageError(f"cannot save the model in {directory}: it holds a model already; continue it with "
@@ -651,8 +644,6 @@ def convert(source: str, target: str, from_format: str, to_format: str, replace_
 def info(vectors_path: str, path: str | None) -> None:
     """Vocabulary size, dimension and vector norms of a vectors file (PATH or --vectors), or what a
     model directory (``train --save-model DIR``) holds and how far it is trained."""
-    from .model import Model
-
     if path and Path(path).is_dir():
         model = Model.load(path)
         click.echo(f"directory   {path}")
