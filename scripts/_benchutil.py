@@ -24,8 +24,9 @@ def evaluate(vectors: str) -> dict:
         "wordsim353": evaluate_similarity(emb, dataset_path("wordsim353")[1]).spearman,
         "simlex999": evaluate_similarity(emb, dataset_path("simlex999")[1]).spearman,
         "google_analogy": evaluate_analogy(emb, dataset_path("google-analogy")[1]).accuracy,
-        "queen_rank": next((i + 1 for i, (w, _) in enumerate(emb.analogy("king", "man", "woman", topn=10))
-                            if w == "queen"), None),
+        "queen_rank": next(
+            (i + 1 for i, (w, _) in enumerate(emb.analogy("king", "man", "woman", topn=10)) if w == "queen"), None
+        ),
     }
 
 

@@ -36,14 +36,22 @@ from _benchutil import DEFAULT_CORPUS, ROOT, checked_paths, evaluate, peak_rss_m
 SETTINGS = {"dim": 100, "window": 5, "min_count": 5, "sample": 1e-3}
 #: model -> (embedkit Word2VecConfig fields, gensim Word2Vec arguments), beyond SETTINGS
 MODELS = {
-    "sgns": ({"architecture": "skipgram", "loss": "ns", "negative": 5, "alpha": 0.025},
-             {"sg": 1, "hs": 0, "negative": 5, "alpha": 0.025}),
-    "cbow": ({"architecture": "cbow", "loss": "ns", "negative": 5, "alpha": 0.05, "cbow_mean": True},
-             {"sg": 0, "hs": 0, "negative": 5, "alpha": 0.05, "cbow_mean": 1}),
-    "sg-hs": ({"architecture": "skipgram", "loss": "hs", "alpha": 0.025},
-              {"sg": 1, "hs": 1, "negative": 0, "alpha": 0.025}),
-    "cbow-hs": ({"architecture": "cbow", "loss": "hs", "alpha": 0.05, "cbow_mean": True},
-                {"sg": 0, "hs": 1, "negative": 0, "alpha": 0.05, "cbow_mean": 1}),
+    "sgns": (
+        {"architecture": "skipgram", "loss": "ns", "negative": 5, "alpha": 0.025},
+        {"sg": 1, "hs": 0, "negative": 5, "alpha": 0.025},
+    ),
+    "cbow": (
+        {"architecture": "cbow", "loss": "ns", "negative": 5, "alpha": 0.05, "cbow_mean": True},
+        {"sg": 0, "hs": 0, "negative": 5, "alpha": 0.05, "cbow_mean": 1},
+    ),
+    "sg-hs": (
+        {"architecture": "skipgram", "loss": "hs", "alpha": 0.025},
+        {"sg": 1, "hs": 1, "negative": 0, "alpha": 0.025},
+    ),
+    "cbow-hs": (
+        {"architecture": "cbow", "loss": "hs", "alpha": 0.05, "cbow_mean": True},
+        {"sg": 0, "hs": 1, "negative": 0, "alpha": 0.05, "cbow_mean": 1},
+    ),
 }
 
 
@@ -54,28 +62,53 @@ def run_embedkit(model: str, corpus: str, out: str, epochs: int, threads: int, s
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as cache:
-        prepared = prepare_corpus([corpus], vocab_options=VocabOptions(min_count=SETTINGS["min_count"]),
-                                  cache_dir=cache)
+        prepared = prepare_corpus(
+            [corpus], vocab_options=VocabOptions(min_count=SETTINGS["min_count"]), cache_dir=cache
+        )
         from embedkit.models.word2vec import train_word2vec
 
-        config = Word2VecConfig(dim=SETTINGS["dim"], window=SETTINGS["window"], sample=SETTINGS["sample"],
-                                epochs=epochs, threads=threads, seed=seed, **MODELS[model][0])
+        config = Word2VecConfig(
+            dim=SETTINGS["dim"],
+            window=SETTINGS["window"],
+            sample=SETTINGS["sample"],
+            epochs=epochs,
+            threads=threads,
+            seed=seed,
+            **MODELS[model][0],
+        )
         embeddings, report = train_word2vec(prepared, config, progress=False)
         embeddings.save(out)
-    return {"wall_s": time.perf_counter() - started, "train_s": report.seconds,
-            "corpus_words": prepared.encoded.n_tokens, "vocab": len(embeddings), "peak_rss_mb": peak_rss_mb()}
+    return {
+        "wall_s": time.perf_counter() - started,
+        "train_s": report.seconds,
+        "corpus_words": prepared.encoded.n_tokens,
+        "vocab": len(embeddings),
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def run_gensim(model: str, corpus: str, out: str, epochs: int, threads: int, seed: int) -> dict:
     from gensim.models import Word2Vec
 
     started = time.perf_counter()
-    trained = Word2Vec(corpus_file=corpus, vector_size=SETTINGS["dim"], window=SETTINGS["window"],
-                       min_count=SETTINGS["min_count"], sample=SETTINGS["sample"], epochs=epochs, workers=threads,
-                       seed=seed, **MODELS[model][1])
+    trained = Word2Vec(
+        corpus_file=corpus,
+        vector_size=SETTINGS["dim"],
+        window=SETTINGS["window"],
+        min_count=SETTINGS["min_count"],
+        sample=SETTINGS["sample"],
+        epochs=epochs,
+        workers=threads,
+        seed=seed,
+        **MODELS[model][1],
+    )
     trained.wv.save_word2vec_format(out, binary=True)
-    return {"wall_s": time.perf_counter() - started, "train_s": trained.total_train_time,
-            "vocab": len(trained.wv), "peak_rss_mb": peak_rss_mb()}
+    return {
+        "wall_s": time.perf_counter() - started,
+        "train_s": trained.total_train_time,
+        "vocab": len(trained.wv),
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -87,8 +120,24 @@ def warm_up(work: Path) -> None:
     tiny = work / "warmup.txt"
     tiny.write_text(("the quick brown fox jumps over the lazy dog " * 20 + "\n") * 50)
     for model in MODELS:
-        subprocess.run([sys.executable, __file__, "--worker", "embedkit", "--model", model, "--corpus", str(tiny),
-                        "--out", str(work / "warmup.bin"), "--epochs", "1"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                "embedkit",
+                "--model",
+                model,
+                "--corpus",
+                str(tiny),
+                "--out",
+                str(work / "warmup.bin"),
+                "--epochs",
+                "1",
+            ],
+            check=True,
+            capture_output=True,
+        )
 
 
 def markdown(rows: list[dict], ratios: dict, meta: dict) -> str:
@@ -99,7 +148,8 @@ def markdown(rows: list[dict], ratios: dict, meta: dict) -> str:
         f"{meta['epochs']}, threads {meta['threads']}; machine: {meta['machine']}. words/s = in-vocabulary corpus "
         "tokens x epochs / training seconds (same count for both tools).",
         "",
-        "| model | tool | run | wall s | train s | words/s | peak RSS MB | WS-353 | SimLex-999 | analogy | queen rank |",
+        "| model | tool | run | wall s | train s | words/s | peak RSS MB "
+        "| WS-353 | SimLex-999 | analogy | queen rank |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
@@ -118,8 +168,14 @@ def ratios(rows: list[dict], model: str) -> dict:
     def mean(tool, key):
         return statistics.mean(r[key] for r in rows if r["tool"] == tool and r["model"] == model)
 
-    keys = {"throughput": "words_per_s", "wall time": "wall_s", "peak RSS": "peak_rss_mb",
-            "WS-353": "wordsim353", "SimLex-999": "simlex999", "analogy": "google_analogy"}
+    keys = {
+        "throughput": "words_per_s",
+        "wall time": "wall_s",
+        "peak RSS": "peak_rss_mb",
+        "WS-353": "wordsim353",
+        "SimLex-999": "simlex999",
+        "analogy": "google_analogy",
+    }
     return {name: mean("embedkit", key) / mean("gensim", key) for name, key in keys.items()}
 
 
@@ -153,15 +209,29 @@ def main() -> None:
             for run in range(1, args.repeats + 1):
                 for tool in ("embedkit", "gensim"):
                     vectors = work / f"{model}-{tool}-{run}.bin"
-                    cmd = [sys.executable, __file__, "--worker", tool, "--model", model, "--corpus", str(text),
-                           "--out", str(vectors), "--epochs", str(args.epochs), "--threads", str(args.threads),
-                           "--seed", str(args.seed)]
+                    cmd = [
+                        sys.executable,
+                        __file__,
+                        "--worker",
+                        tool,
+                        "--model",
+                        model,
+                        "--corpus",
+                        str(text),
+                        "--out",
+                        str(vectors),
+                        "--epochs",
+                        str(args.epochs),
+                        "--threads",
+                        str(args.threads),
+                        "--seed",
+                        str(args.seed),
+                    ]
                     print(f"{model} run {run}: {tool} ...", flush=True)
                     done = subprocess.run(cmd, capture_output=True, text=True)
                     if done.returncode:
                         sys.exit(f"{tool} {model} run {run} failed:\n{done.stderr}")
-                    row = {"model": model, "tool": tool, "run": run,
-                           **json.loads(done.stdout.strip().splitlines()[-1])}
+                    row = {"model": model, "tool": tool, "run": run, **json.loads(done.stdout.strip().splitlines()[-1])}
                     row.update(evaluate(str(vectors)))
                     rows.append(row)
                     print(f"  {json.dumps(row)}", flush=True)
@@ -169,11 +239,19 @@ def main() -> None:
     for r in rows:
         r["words_per_s"] = words / r["train_s"]
     summary = {model: ratios(rows, model) for model in models}
-    meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "corpus": str(corpus), "settings": SETTINGS,
-            "models": {m: MODELS[m] for m in models}, "epochs": args.epochs, "threads": args.threads,
-            "machine": f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores"}
+    meta = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "corpus": str(corpus),
+        "settings": SETTINGS,
+        "models": {m: MODELS[m] for m in models},
+        "epochs": args.epochs,
+        "threads": args.threads,
+        "machine": f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores",
+    }
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    (out_dir / f"word2vec-{stamp}.json").write_text(json.dumps({"meta": meta, "rows": rows, "ratios": summary}, indent=1))
+    (out_dir / f"word2vec-{stamp}.json").write_text(
+        json.dumps({"meta": meta, "rows": rows, "ratios": summary}, indent=1)
+    )
     table = markdown(rows, summary, meta)
     (out_dir / f"word2vec-{stamp}.md").write_text(table)
     print(table)

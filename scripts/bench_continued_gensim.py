@@ -33,6 +33,7 @@ def main() -> None:
     first, second = lines[:half], lines[half:]
     results = {"settings": SETTINGS}
     with tempfile.TemporaryDirectory() as scratch:
+
         def score(model, name):
             path = Path(scratch) / f"{name}.bin"
             model.wv.save_word2vec_format(str(path), binary=True)
@@ -48,12 +49,22 @@ def main() -> None:
     out = out_dir / f"continued-gensim-{stamp}"
     out.with_suffix(".json").write_text(json.dumps(results, indent=1))
     row = lambda r: f"{r['wordsim353']:.3f} | {r['simlex999']:.3f} | {r['google_analogy']:.3f}"  # noqa: E731
-    out.with_suffix(".md").write_text("\n".join([
-        f"# gensim continued training ({stamp})", "", f"gensim Word2Vec {SETTINGS}, corpus {args.corpus.name}.", "",
-        "| run | WS-353 | SimLex | analogy |", "|---|---|---|---|",
-        f"| 3 epochs, first half only | {row(results['first_half_only'])} |",
-        f"| + build_vocab(update=True), 3 epochs on the second half | {row(results['continued'])} |",
-        f"| 3 epochs on both halves from scratch | {row(results['scratch_both_halves'])} |", ""]))
+    out.with_suffix(".md").write_text(
+        "\n".join(
+            [
+                f"# gensim continued training ({stamp})",
+                "",
+                f"gensim Word2Vec {SETTINGS}, corpus {args.corpus.name}.",
+                "",
+                "| run | WS-353 | SimLex | analogy |",
+                "|---|---|---|---|",
+                f"| 3 epochs, first half only | {row(results['first_half_only'])} |",
+                f"| + build_vocab(update=True), 3 epochs on the second half | {row(results['continued'])} |",
+                f"| 3 epochs on both halves from scratch | {row(results['scratch_both_halves'])} |",
+                "",
+            ]
+        )
+    )
     print(out.with_suffix(".md").read_text())
 
 

@@ -35,8 +35,15 @@ from pathlib import Path
 
 from _benchutil import DEFAULT_CORPUS, ROOT, checked_paths, evaluate, peak_rss_mb, plain_text
 
-GLOVE = {"dim": 100, "window": 10, "min_count": 5, "iterations": 15, "eta": 0.05, "weight_exponent": 0.75,
-         "memory_gb": 4.0}
+GLOVE = {
+    "dim": 100,
+    "window": 10,
+    "min_count": 5,
+    "iterations": 15,
+    "eta": 0.05,
+    "weight_exponent": 0.75,
+    "memory_gb": 4.0,
+}
 STANFORD_PROGRAMS = ("vocab_count", "cooccur", "shuffle", "glove")
 COUNT_MODELS = {
     "ppmi": {"dim": 100, "window": 5, "distance_weighting": False, "cds": 0.75, "eig": 0.5},
@@ -61,17 +68,27 @@ def run_embedkit_glove(corpus: str, out: str, x_max: float, threads: int, seed: 
         prepared_s = time.perf_counter() - started
         from embedkit.models.glove import train_glove
 
-        config = GloveConfig(dim=GLOVE["dim"], window=GLOVE["window"], x_max=x_max, epochs=GLOVE["iterations"],
-                             alpha=GLOVE["eta"], weight_exponent=GLOVE["weight_exponent"], threads=threads,
-                             seed=seed, memory=GLOVE["memory_gb"])
+        config = GloveConfig(
+            dim=GLOVE["dim"],
+            window=GLOVE["window"],
+            x_max=x_max,
+            epochs=GLOVE["iterations"],
+            alpha=GLOVE["eta"],
+            weight_exponent=GLOVE["weight_exponent"],
+            threads=threads,
+            seed=seed,
+            memory=GLOVE["memory_gb"],
+        )
         embeddings, report = train_glove(prepared, config, progress=False)
         written = time.perf_counter()
         embeddings.save(out)
-        stages = {"vocab+encode": prepared_s, "cooccur": report.count_seconds,
-                  "shuffle+train": written - started - prepared_s - report.count_seconds,
-                  "write": time.perf_counter() - written}
-    return {"wall_s": time.perf_counter() - started, "stages": stages, "nnz": report.nnz,
-            "peak_rss_mb": peak_rss_mb()}
+        stages = {
+            "vocab+encode": prepared_s,
+            "cooccur": report.count_seconds,
+            "shuffle+train": written - started - prepared_s - report.count_seconds,
+            "write": time.perf_counter() - written,
+        }
+    return {"wall_s": time.perf_counter() - started, "stages": stages, "nnz": report.nnz, "peak_rss_mb": peak_rss_mb()}
 
 
 def run_embedkit_count(model: str, corpus: str, out: str, seed: int) -> dict:
@@ -90,10 +107,12 @@ def run_embedkit_count(model: str, corpus: str, out: str, seed: int) -> dict:
             embeddings, report = train_lsa(prepared, LSAConfig(seed=seed, **settings))
         written = time.perf_counter()
         embeddings.save(out)
-    stages = {"vocab+encode": prepared_s, **{name: s for name, (s, _) in report.stages.items()},
-              "write": time.perf_counter() - written}
-    return {"wall_s": time.perf_counter() - started, "stages": stages, "nnz": report.nnz,
-            "peak_rss_mb": peak_rss_mb()}
+    stages = {
+        "vocab+encode": prepared_s,
+        **{name: s for name, (s, _) in report.stages.items()},
+        "write": time.perf_counter() - written,
+    }
+    return {"wall_s": time.perf_counter() - started, "stages": stages, "nnz": report.nnz, "peak_rss_mb": peak_rss_mb()}
 
 
 def stanford_binary(directory: Path, program: str) -> Path:
@@ -112,13 +131,42 @@ def run_stanford(directory: Path, corpus: str, out: str, x_max: float, threads: 
         corpus_in, counts, shuffled = Path(corpus), work / "cooccurrence.bin", work / "cooccurrence.shuf.bin"
         steps = [  # program, flags, stdin, stdout
             ("vocab_count", ["-min-count", str(GLOVE["min_count"]), "-verbose", "0"], corpus_in, work / "vocab.txt"),
-            ("cooccur", ["-memory", memory, "-vocab-file", "vocab.txt", "-verbose", "0",
-                         "-window-size", str(GLOVE["window"])], corpus_in, counts),
+            (
+                "cooccur",
+                ["-memory", memory, "-vocab-file", "vocab.txt", "-verbose", "0", "-window-size", str(GLOVE["window"])],
+                corpus_in,
+                counts,
+            ),
             ("shuffle", ["-memory", memory, "-verbose", "0", "-seed", str(seed)], counts, shuffled),
-            ("glove", ["-save-file", "vectors", "-threads", str(threads), "-input-file", shuffled.name,
-                       "-x-max", str(x_max), "-iter", str(GLOVE["iterations"]), "-vector-size", str(GLOVE["dim"]),
-                       "-eta", str(GLOVE["eta"]), "-alpha", str(GLOVE["weight_exponent"]), "-binary", "0",
-                       "-vocab-file", "vocab.txt", "-verbose", "0"], Path(os.devnull), Path(os.devnull)),
+            (
+                "glove",
+                [
+                    "-save-file",
+                    "vectors",
+                    "-threads",
+                    str(threads),
+                    "-input-file",
+                    shuffled.name,
+                    "-x-max",
+                    str(x_max),
+                    "-iter",
+                    str(GLOVE["iterations"]),
+                    "-vector-size",
+                    str(GLOVE["dim"]),
+                    "-eta",
+                    str(GLOVE["eta"]),
+                    "-alpha",
+                    str(GLOVE["weight_exponent"]),
+                    "-binary",
+                    "0",
+                    "-vocab-file",
+                    "vocab.txt",
+                    "-verbose",
+                    "0",
+                ],
+                Path(os.devnull),
+                Path(os.devnull),
+            ),
         ]
         started = time.perf_counter()
         for program, flags, stdin, stdout in steps:
@@ -148,8 +196,22 @@ def warm_up(work: Path) -> None:
     """Compile and cache the numba kernels once, as C programs are compiled before timing."""
     tiny = work / "warmup.txt"
     tiny.write_text(("the quick brown fox jumps over the lazy dog " * 20 + "\n") * 50)
-    subprocess.run([sys.executable, __file__, "--worker", "glove", "--corpus", str(tiny), "--out",
-                    str(work / "warmup.bin"), "--x-max", "10"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--worker",
+            "glove",
+            "--corpus",
+            str(tiny),
+            "--out",
+            str(work / "warmup.bin"),
+            "--x-max",
+            "10",
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 def markdown(rows: list[dict], meta: dict) -> str:
@@ -160,7 +222,8 @@ def markdown(rows: list[dict], meta: dict) -> str:
         f"GloVe settings {meta['glove']}; PPMI/LSA settings {meta['count_models']}.",
         "Stages in seconds; peak RSS is the largest of the run's processes.",
         "",
-        "| model | tool | run | x_max | stages (s) | wall s | peak RSS MB | nonzeros | WS-353 | SimLex-999 | analogy | queen rank |",
+        "| model | tool | run | x_max | stages (s) | wall s | peak RSS MB | nonzeros "
+        "| WS-353 | SimLex-999 | analogy | queen rank |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
@@ -178,12 +241,15 @@ def markdown(rows: list[dict], meta: dict) -> str:
         def mean(runs, key):
             return statistics.mean(r[key] for r in runs)
 
-        lines += ["", f"GloVe at x_max {x_max}, means over runs, Stanford / embedkit: end-to-end wall time "
-                      f"{mean(peers, 'wall_s') / mean(ours, 'wall_s'):.2f}x; embedkit / Stanford: peak RSS "
-                      f"{mean(ours, 'peak_rss_mb') / mean(peers, 'peak_rss_mb'):.2f}, WS-353 "
-                      f"{mean(ours, 'wordsim353') / mean(peers, 'wordsim353'):.2f}, SimLex-999 "
-                      f"{mean(ours, 'simlex999') / mean(peers, 'simlex999'):.2f}, analogy "
-                      f"{mean(ours, 'google_analogy') / mean(peers, 'google_analogy'):.2f}."]
+        lines += [
+            "",
+            f"GloVe at x_max {x_max}, means over runs, Stanford / embedkit: end-to-end wall time "
+            f"{mean(peers, 'wall_s') / mean(ours, 'wall_s'):.2f}x; embedkit / Stanford: peak RSS "
+            f"{mean(ours, 'peak_rss_mb') / mean(peers, 'peak_rss_mb'):.2f}, WS-353 "
+            f"{mean(ours, 'wordsim353') / mean(peers, 'wordsim353'):.2f}, SimLex-999 "
+            f"{mean(ours, 'simlex999') / mean(peers, 'simlex999'):.2f}, analogy "
+            f"{mean(ours, 'google_analogy') / mean(peers, 'google_analogy'):.2f}.",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -222,7 +288,16 @@ def main() -> None:
         work = Path(tmp)
         text = plain_text(corpus, work)
         warm_up(work)
-        base = [sys.executable, __file__, "--corpus", str(text), "--threads", str(args.threads), "--seed", str(args.seed)]
+        base = [
+            sys.executable,
+            __file__,
+            "--corpus",
+            str(text),
+            "--threads",
+            str(args.threads),
+            "--seed",
+            str(args.seed),
+        ]
         jobs = []
         if "glove" in models:
             for position, x_max in enumerate(float(x) for x in args.x_max.split(",")):
@@ -242,13 +317,24 @@ def main() -> None:
             else:
                 extra = ["--x-max", str(x_max)] if x_max else []
                 result = run_worker([*base, "--worker", model, "--out", str(vectors), *extra], label)
-            row = {"model": model, "tool": tool, "run": run, **({"x_max": x_max} if x_max else {}), **result,
-                   **evaluate(str(vectors))}
+            row = {
+                "model": model,
+                "tool": tool,
+                "run": run,
+                **({"x_max": x_max} if x_max else {}),
+                **result,
+                **evaluate(str(vectors)),
+            }
             rows.append(row)
             print(f"  {json.dumps(row)}", flush=True)
-    meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "corpus": str(corpus), "glove": GLOVE,
-            "count_models": COUNT_MODELS, "threads": args.threads,
-            "machine": f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores"}
+    meta = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "corpus": str(corpus),
+        "glove": GLOVE,
+        "count_models": COUNT_MODELS,
+        "threads": args.threads,
+        "machine": f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores",
+    }
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (out_dir / f"count-{stamp}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     table = markdown(rows, meta)

@@ -3,8 +3,8 @@
 Writes a random 100,000 x 300 float32 matrix with made-up words as word2vec binary and in the
 native format (``.npy`` + ``.npy.words``), then times, in alternating fresh processes, gensim 4.4
 ``KeyedVectors.load_word2vec_format(binary=True)``, embedkit's word2vec binary reader and
-embedkit's native loader (imports excluded from the timing); and in one process the latency of ``most_similar`` (top 10) after
-loading: the first query (which normalises the matrix) and the median of the next 200.
+embedkit's native loader (imports excluded from the timing); and in one process the latency of
+``most_similar`` (top 10) after loading: the first query (which normalises the matrix) and the median of the next 200.
 
     python scripts/bench_io.py [--words 100000] [--dim 300] [--repeats 3]
 """
@@ -41,7 +41,7 @@ def query_latency(path: str, queries: int) -> dict:
     from embedkit.vectors import Embeddings
 
     embeddings = Embeddings.load(path)
-    words = embeddings.words[:queries + 1]
+    words = embeddings.words[: queries + 1]
     started = time.perf_counter()
     embeddings.most_similar([words[0]], topn=10)
     first = time.perf_counter() - started
@@ -76,33 +76,54 @@ def main() -> None:
         rng = np.random.default_rng(0)
         words = [f"w{i}_{rng.integers(1 << 30):x}" for i in range(args.words)]
         embeddings = Embeddings(words, rng.standard_normal((args.words, args.dim), dtype=np.float32))
-        files = {"gensim-binary": Path(tmp) / "v.bin", "embedkit-binary": Path(tmp) / "v.bin",
-                 "embedkit-native": Path(tmp) / "v.npy"}
+        files = {
+            "gensim-binary": Path(tmp) / "v.bin",
+            "embedkit-binary": Path(tmp) / "v.bin",
+            "embedkit-native": Path(tmp) / "v.npy",
+        }
         embeddings.save(files["gensim-binary"])
         embeddings.save(files["embedkit-native"])
         del embeddings
         for _ in range(args.repeats):
             for tool, path in files.items():
-                done = subprocess.run([sys.executable, __file__, "--worker", tool, "--path", str(path)],
-                                      capture_output=True, text=True, check=True)
+                done = subprocess.run(
+                    [sys.executable, __file__, "--worker", tool, "--path", str(path)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 rows.append(json.loads(done.stdout))
                 print(rows[-1], flush=True)
-        latency = json.loads(subprocess.run([sys.executable, __file__, "--worker", "query", "--path",
-                                             str(files["embedkit-native"])], capture_output=True, text=True,
-                                            check=True).stdout)
+        latency = json.loads(
+            subprocess.run(
+                [sys.executable, __file__, "--worker", "query", "--path", str(files["embedkit-native"])],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
     medians = {tool: statistics.median(r["seconds"] for r in rows if r["tool"] == tool) for tool in files}
-    lines = [f"# Vectors loading benchmark ({time.strftime('%Y-%m-%d %H:%M')})", "",
-             f"{args.words:,} words x {args.dim} dims, random float32; {args.repeats} alternating runs per loader, "
-             "each in a fresh process (median seconds).", "",
-             "| loader | median s | runs (s) |", "|---|---|---|"]
+    lines = [
+        f"# Vectors loading benchmark ({time.strftime('%Y-%m-%d %H:%M')})",
+        "",
+        f"{args.words:,} words x {args.dim} dims, random float32; {args.repeats} alternating runs per loader, "
+        "each in a fresh process (median seconds).",
+        "",
+        "| loader | median s | runs (s) |",
+        "|---|---|---|",
+    ]
     for tool in files:
         runs = ", ".join(f"{r['seconds']:.3f}" for r in rows if r["tool"] == tool)
         lines.append(f"| {tool} | {medians[tool]:.3f} | {runs} |")
-    lines += ["", f"gensim binary / embedkit native: {medians['gensim-binary'] / medians['embedkit-native']:.1f}x; "
-              f"gensim binary / embedkit binary: {medians['gensim-binary'] / medians['embedkit-binary']:.1f}x.",
-              "", f"`most_similar` top 10 after loading the native file: first query {latency['first_ms']:.0f} ms "
-              f"(normalises the matrix), then median {latency['median_ms']:.1f} ms, max {latency['max_ms']:.1f} ms "
-              "over 200 queries."]
+    lines += [
+        "",
+        f"gensim binary / embedkit native: {medians['gensim-binary'] / medians['embedkit-native']:.1f}x; "
+        f"gensim binary / embedkit binary: {medians['gensim-binary'] / medians['embedkit-binary']:.1f}x.",
+        "",
+        f"`most_similar` top 10 after loading the native file: first query {latency['first_ms']:.0f} ms "
+        f"(normalises the matrix), then median {latency['median_ms']:.1f} ms, max {latency['max_ms']:.1f} ms "
+        "over 200 queries.",
+    ]
     table = "\n".join(lines) + "\n"
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -81,34 +81,61 @@ def main() -> None:
         # 1-2: SGNS uninterrupted, then killed in epoch 4 and resumed
         full_s = run(["train", corpus, *SGNS, "-q", "-o", work / "full.bin", "--save-model", work / "full"], env=env)
         epoch_s = full_s / 5
-        lost_s, text = killed_run(["train", corpus, *SGNS, "-o", work / "killed.bin", "--save-model", work / "m",
-                                   "--checkpoint-every", "1"], re.compile(r"checkpoint: .*epoch 3 of 5"),
-                                  epoch_s / 2, work / "killed.log")
+        lost_s, text = killed_run(
+            ["train", corpus, *SGNS, "-o", work / "killed.bin", "--save-model", work / "m", "--checkpoint-every", "1"],
+            re.compile(r"checkpoint: .*epoch 3 of 5"),
+            epoch_s / 2,
+            work / "killed.log",
+        )
         writes = [float(s) for s in re.findall(r"written in ([0-9.]+) s", text)]
         resume_s = run(["train", "--resume", work / "m", corpus, "-q", "-o", work / "resumed.bin"], env=env)
         results["sgns_runs"] = {
-            "uninterrupted_s": full_s, "killed_after_s": lost_s, "resume_s": resume_s,
-            "time_lost_s": lost_s + resume_s - full_s, "checkpoint_write_s": writes,
+            "uninterrupted_s": full_s,
+            "killed_after_s": lost_s,
+            "resume_s": resume_s,
+            "time_lost_s": lost_s + resume_s - full_s,
+            "checkpoint_write_s": writes,
             "model_mb": size_mb(work / "full"),
-            "uninterrupted": evaluate(str(work / "full.bin")), "resumed": evaluate(str(work / "resumed.bin")),
+            "uninterrupted": evaluate(str(work / "full.bin")),
+            "resumed": evaluate(str(work / "resumed.bin")),
         }
         print(json.dumps(results["sgns_runs"], indent=1), flush=True)
 
         # 3: GloVe AdaGrad state across a resume
-        glove_full = subprocess.run([*EMBEDKIT, "train", corpus, *GLOVE, "-o", work / "g.bin"], env=env, text=True,
-                                    capture_output=True, check=True).stderr
-        _, glove_killed = killed_run(["train", corpus, *GLOVE, "-o", work / "gk.bin", "--save-model", work / "g",
-                                      "--checkpoint-every", "3"], re.compile(r"checkpoint: .*epoch 3 of 6"), 1.0,
-                                     work / "glove-killed.log")
-        glove_resumed = subprocess.run([*EMBEDKIT, "train", "--resume", work / "g", corpus, "-o", work / "gr.bin"],
-                                       env=env, text=True, capture_output=True, check=True).stderr
+        glove_full = subprocess.run(
+            [*EMBEDKIT, "train", corpus, *GLOVE, "-o", work / "g.bin"],
+            env=env,
+            text=True,
+            capture_output=True,
+            check=True,
+        ).stderr
+        _, glove_killed = killed_run(
+            ["train", corpus, *GLOVE, "-o", work / "gk.bin", "--save-model", work / "g", "--checkpoint-every", "3"],
+            re.compile(r"checkpoint: .*epoch 3 of 6"),
+            1.0,
+            work / "glove-killed.log",
+        )
+        glove_resumed = subprocess.run(
+            [*EMBEDKIT, "train", "--resume", work / "g", corpus, "-o", work / "gr.bin"],
+            env=env,
+            text=True,
+            capture_output=True,
+            check=True,
+        ).stderr
         full_costs, resumed_costs = iteration_costs(glove_full), iteration_costs(glove_resumed)
-        results["glove"] = {"uninterrupted_costs": full_costs, "resumed_costs": resumed_costs,
-                            "first_resumed_vs_uninterrupted": resumed_costs[0] / full_costs[3]}
+        results["glove"] = {
+            "uninterrupted_costs": full_costs,
+            "resumed_costs": resumed_costs,
+            "first_resumed_vs_uninterrupted": resumed_costs[0] / full_costs[3],
+        }
         print(json.dumps(results["glove"], indent=1), flush=True)
 
         # 4: continued training on the second half
-        lines = gzip.open(args.corpus, "rt").readlines() if args.corpus.suffix == ".gz" else corpus.read_text().splitlines(True)
+        lines = (
+            gzip.open(args.corpus, "rt").readlines()
+            if args.corpus.suffix == ".gz"
+            else corpus.read_text().splitlines(True)
+        )
         half = len(lines) // 2
         first, second = work / "first.txt", work / "second.txt"
         first.write_text("".join(lines[:half]))
@@ -123,7 +150,8 @@ def main() -> None:
         continued = Embeddings.load(work / "cont.bin")
         only_second = [w for w in continued.words[:20000] if w not in first_words][:5]
         results["continued"] = {
-            "continued": evaluate(str(work / "cont.bin")), "scratch_both_halves": evaluate(str(work / "both.bin")),
+            "continued": evaluate(str(work / "cont.bin")),
+            "scratch_both_halves": evaluate(str(work / "both.bin")),
             "first_half_only": evaluate(str(work / "h1.bin")),
             "new_words": {w: [n for n, _ in continued.most_similar([w], topn=5)] for w in only_second},
         }
@@ -134,24 +162,36 @@ def main() -> None:
     out.with_suffix(".json").write_text(json.dumps(results, indent=1))
     s, g, c = results["sgns_runs"], results["glove"], results["continued"]
     row = lambda r: f"{r['wordsim353']:.3f} | {r['simlex999']:.3f} | {r['google_analogy']:.3f}"  # noqa: E731
-    out.with_suffix(".md").write_text("\n".join([
-        f"# Checkpoints, resume and continued training ({stamp})", "",
-        f"Corpus {args.corpus.name}; SGNS `{' '.join(SGNS)}`; GloVe `{' '.join(GLOVE)}`.", "",
-        "| run | WS-353 | SimLex | analogy |", "|---|---|---|---|",
-        f"| SGNS uninterrupted | {row(s['uninterrupted'])} |",
-        f"| SGNS killed in epoch 4, resumed | {row(s['resumed'])} |",
-        f"| SGNS 3 epochs, first half only | {row(c['first_half_only'])} |",
-        f"| + `--init-from`, 3 epochs on the second half | {row(c['continued'])} |",
-        f"| SGNS 3 epochs on both halves from scratch | {row(c['scratch_both_halves'])} |", "",
-        f"SGNS: uninterrupted {s['uninterrupted_s']:.1f} s; killed after {s['killed_after_s']:.1f} s, resume "
-        f"{s['resume_s']:.1f} s: {s['time_lost_s']:.1f} s lost in all. Checkpoint writes (s): "
-        f"{', '.join(f'{w:.2f}' for w in s['checkpoint_write_s'])}; model directory {s['model_mb']:.0f} MB.", "",
-        f"GloVe iteration costs uninterrupted: {', '.join(f'{x:.4f}' for x in g['uninterrupted_costs'])}; "
-        f"resumed after the iteration-3 checkpoint: {', '.join(f'{x:.4f}' for x in g['resumed_costs'])} "
-        f"(first resumed / uninterrupted = {g['first_resumed_vs_uninterrupted']:.3f}).", "",
-        "Words only the second half has, neighbours after `--init-from`:", "",
-        *[f"- {w}: {', '.join(n)}" for w, n in c["new_words"].items()], "",
-    ]))
+    out.with_suffix(".md").write_text(
+        "\n".join(
+            [
+                f"# Checkpoints, resume and continued training ({stamp})",
+                "",
+                f"Corpus {args.corpus.name}; SGNS `{' '.join(SGNS)}`; GloVe `{' '.join(GLOVE)}`.",
+                "",
+                "| run | WS-353 | SimLex | analogy |",
+                "|---|---|---|---|",
+                f"| SGNS uninterrupted | {row(s['uninterrupted'])} |",
+                f"| SGNS killed in epoch 4, resumed | {row(s['resumed'])} |",
+                f"| SGNS 3 epochs, first half only | {row(c['first_half_only'])} |",
+                f"| + `--init-from`, 3 epochs on the second half | {row(c['continued'])} |",
+                f"| SGNS 3 epochs on both halves from scratch | {row(c['scratch_both_halves'])} |",
+                "",
+                f"SGNS: uninterrupted {s['uninterrupted_s']:.1f} s; killed after {s['killed_after_s']:.1f} s, resume "
+                f"{s['resume_s']:.1f} s: {s['time_lost_s']:.1f} s lost in all. Checkpoint writes (s): "
+                f"{', '.join(f'{w:.2f}' for w in s['checkpoint_write_s'])}; model directory {s['model_mb']:.0f} MB.",
+                "",
+                f"GloVe iteration costs uninterrupted: {', '.join(f'{x:.4f}' for x in g['uninterrupted_costs'])}; "
+                f"resumed after the iteration-3 checkpoint: {', '.join(f'{x:.4f}' for x in g['resumed_costs'])} "
+                f"(first resumed / uninterrupted = {g['first_resumed_vs_uninterrupted']:.3f}).",
+                "",
+                "Words only the second half has, neighbours after `--init-from`:",
+                "",
+                *[f"- {w}: {', '.join(n)}" for w, n in c["new_words"].items()],
+                "",
+            ]
+        )
+    )
     print(f"wrote {out}.md")
 
 

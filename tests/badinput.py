@@ -45,8 +45,15 @@ def cli_run(*args, env: dict | None = None, input: str | None = None) -> Outcome
 def subprocess_run(*args, env: dict | None = None, cwd=None, timeout: float = 300, input: str | None = None) -> Outcome:
     """Run ``python -m embedkit ARGS`` in a fresh process."""
     full_env = {**os.environ, **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "embedkit", *map(str, args)], capture_output=True, text=True,
-                          env=full_env, cwd=cwd, timeout=timeout, input=input)
+    proc = subprocess.run(
+        [sys.executable, "-m", "embedkit", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=timeout,
+        input=input,
+    )
     return Outcome(proc.returncode, proc.stdout + proc.stderr)
 
 

@@ -70,17 +70,25 @@ def shipped_vectors(tmp_path_factory):
 # ----------------------------------------------------------------------------- evaluate: vectors
 
 
-@pytest.mark.parametrize("vectors,name,message", [
-    ("zero.npy", "google-analogy", "no analogy question has all its words in the vocabulary (with a nonzero vector)"),
-    ("zero.npy", "wordsim353", "fewer than two pairs"),
-    ("zero.npy", "all", "no dataset could be scored"),
-    ("same.npy", "wordsim353", "all 353 cosine similarities are equal; spearman's rho is undefined"),
-    ("same.npy", "simlex999", "cosine similarities are equal"),
-])
+@pytest.mark.parametrize(
+    "vectors,name,message",
+    [
+        (
+            "zero.npy",
+            "google-analogy",
+            "no analogy question has all its words in the vocabulary (with a nonzero vector)",
+        ),
+        ("zero.npy", "wordsim353", "fewer than two pairs"),
+        ("zero.npy", "all", "no dataset could be scored"),
+        ("same.npy", "wordsim353", "all 353 cosine similarities are equal; spearman's rho is undefined"),
+        ("same.npy", "simlex999", "cosine similarities are equal"),
+    ],
+)
 @pytest.mark.parametrize("as_json", [False, True])
 def test_degenerate_vectors_never_score(shipped_vectors, vectors, name, message, as_json):
-    result = run_in(shipped_vectors, "evaluate", name, "--vectors", shipped_vectors / vectors,
-                    *(["--json"] if as_json else []))
+    result = run_in(
+        shipped_vectors, "evaluate", name, "--vectors", shipped_vectors / vectors, *(["--json"] if as_json else [])
+    )
     assert_clean_error(result, contains=message)
     assert "nan" not in result.output.lower().replace("nonzero", "")
 
@@ -265,13 +273,23 @@ def test_weat_sets_path_that_is_no_file(work, where, code, message):
     assert_clean_error(result, exit_code=code, contains=message)
 
 
-@pytest.mark.parametrize("vectors,reason", [("zero.txt", "too few of its words are in the vocabulary with a nonzero"),
-                                            ("same.txt", "effect size undefined")])
+@pytest.mark.parametrize(
+    "vectors,reason",
+    [("zero.txt", "too few of its words are in the vocabulary with a nonzero"), ("same.txt", "effect size undefined")],
+)
 @pytest.mark.parametrize("as_json", [False, True])
 def test_weat_with_undefined_effect_size_is_skipped_never_nan(work, vectors, reason, as_json):
     (work / "sets.toml").write_text(toml_table(**GOOD_TEST))
-    result = run_in(work, "bias", "weat", "--sets", work / "sets.toml", "--vectors", work / vectors,
-                    *(["--json"] if as_json else []))
+    result = run_in(
+        work,
+        "bias",
+        "weat",
+        "--sets",
+        work / "sets.toml",
+        "--vectors",
+        work / vectors,
+        *(["--json"] if as_json else []),
+    )
     assert_clean_error(result, contains="no weat test could be run")
     assert f"skipped t: {reason}" in result.output and "nan" not in result.output.lower()
 
@@ -291,9 +309,17 @@ def test_weat_json_keeps_the_defined_tests_and_skips_the_others(work):
     assert "skipped flat: effect size undefined" in result.output
 
 
-@pytest.mark.parametrize("option,value", [("--permutations", "1000000000"), ("--permutations", "1000001"),
-                                          ("--permutations", "99"), ("--seed", "-1"), ("--seed", str(2**32)),
-                                          ("--seed", "1.5")])
+@pytest.mark.parametrize(
+    "option,value",
+    [
+        ("--permutations", "1000000000"),
+        ("--permutations", "1000001"),
+        ("--permutations", "99"),
+        ("--seed", "-1"),
+        ("--seed", str(2**32)),
+        ("--seed", "1.5"),
+    ],
+)
 def test_weat_permutations_and_seed_have_a_range(work, option, value):
     (work / "sets.toml").write_text(toml_table(**GOOD_TEST))
     result = run_in(work, "bias", "weat", "--sets", work / "sets.toml", option, value, "--vectors", work / "good.txt")
@@ -307,8 +333,9 @@ def test_weat_seeds_at_the_ends_of_the_range_run(work, seed):
     assert result.exit_code == 0 and "effect size d = " in result.output, result.output
 
 
-@pytest.mark.parametrize("permutations,seed", [(0, 1), (10**6 + 1, 1), (100, -1), (100, 2**32), (100, 1.0),
-                                               (100, True)])
+@pytest.mark.parametrize(
+    "permutations,seed", [(0, 1), (10**6 + 1, 1), (100, -1), (100, 2**32), (100, 1.0), (100, True)]
+)
 def test_weat_library_refuses_bad_permutations_and_seeds(work, permutations, seed):
     embeddings = Embeddings.load(work / "good.txt")
     with pytest.raises(ConfigError, match="permutations|seed"):
@@ -375,8 +402,9 @@ def plot_run(directory, *args, vectors="v.npy", allow=()):
 
 @pytest.mark.parametrize("title", ["a $\\foo$", "$", "50$ and $$", "\\textbf{x}", "a_b^c"])
 def test_titles_are_drawn_literally(plot_work, title):
-    result = plot_run(plot_work, "--words", "king,queen,man", "--title", title, "-o", plot_work / "p.png",
-                      allow=("p.png",))
+    result = plot_run(
+        plot_work, "--words", "king,queen,man", "--title", title, "-o", plot_work / "p.png", allow=("p.png",)
+    )
     assert result.exit_code == 0, result.output
     assert (plot_work / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -388,8 +416,10 @@ def test_words_with_dollars_and_spaces_are_drawn(plot_work):
     assert "<svg" in svg
 
 
-@pytest.mark.parametrize("option,value", [("--width", "100000"), ("--height", "10001"), ("--width", "99"),
-                                          ("--height", "-5"), ("--width", "1e4")])
+@pytest.mark.parametrize(
+    "option,value",
+    [("--width", "100000"), ("--height", "10001"), ("--width", "99"), ("--height", "-5"), ("--width", "1e4")],
+)
 def test_image_size_has_a_range(plot_work, option, value):
     result = plot_run(plot_work, "--top", "4", option, value, "-o", plot_work / "p.png")
     assert_clean_error(result, exit_code=2, contains=option)
@@ -402,13 +432,16 @@ def test_library_refuses_a_huge_image(plot_work):
         plot_words(Embeddings.load(plot_work / "v.npy"), ["king", "queen", "man"], plot_work / "p.png", width=70_000)
 
 
-@pytest.mark.parametrize("output,code,message", [
-    ("", 2, "is a directory"),
-    ("missing/p.png", 1, "directory"),
-    ("p.gif", 1, "cannot tell the image format"),
-    ("p", 1, "cannot tell the image format"),
-    ("v.npy/p.png", 1, "cannot write image"),
-])
+@pytest.mark.parametrize(
+    "output,code,message",
+    [
+        ("", 2, "is a directory"),
+        ("missing/p.png", 1, "directory"),
+        ("p.gif", 1, "cannot tell the image format"),
+        ("p", 1, "cannot tell the image format"),
+        ("v.npy/p.png", 1, "cannot write image"),
+    ],
+)
 def test_bad_output_path(plot_work, output, code, message):
     result = plot_run(plot_work, "--top", "4", "-o", plot_work / output if output else plot_work)
     assert_clean_error(result, exit_code=code, contains=message)
@@ -427,8 +460,9 @@ def test_failing_savefig_leaves_nothing(plot_work, monkeypatch):
 
 
 def test_zero_vector_words_are_left_out_with_a_note(plot_work):
-    result = plot_run(plot_work, "--words", "king,queen,man,zero", "--pairs", "zero:king", "-o", plot_work / "p.png",
-                      allow=("p.png",))
+    result = plot_run(
+        plot_work, "--words", "king,queen,man,zero", "--pairs", "zero:king", "-o", plot_work / "p.png", allow=("p.png",)
+    )
     assert result.exit_code == 0, result.output
     assert "note: not drawn (zero or non-finite vector): zero" in result.output
 
@@ -451,8 +485,9 @@ def test_nonfinite_vectors_loaded_on_request_are_left_out(plot_work):
     (plot_work / "nan.txt").write_text("4 2\nking 1 0\nqueen 0 1\nman 1 1\nbad nan 1\n")
     refused = plot_run(plot_work, "--top", "4", "-o", plot_work / "p.png", vectors="nan.txt")
     assert_clean_error(refused)
-    result = plot_run(plot_work, "--top", "4", "--allow-nonfinite", "-o", plot_work / "p.png", vectors="nan.txt",
-                      allow=("p.png",))
+    result = plot_run(
+        plot_work, "--top", "4", "--allow-nonfinite", "-o", plot_work / "p.png", vectors="nan.txt", allow=("p.png",)
+    )
     assert result.exit_code == 0, result.output
     assert "not drawn (zero or non-finite vector): bad" in result.output
 
@@ -473,8 +508,9 @@ def test_plot_seed_has_a_range(plot_work, seed):
 
 def test_tsne_seed_at_the_top_of_the_range(plot_work):
     pytest.importorskip("sklearn")
-    result = plot_run(plot_work, "--top", "5", "--method", "tsne", "--seed", 2**32 - 1, "-o", plot_work / "p.png",
-                      allow=("p.png",))
+    result = plot_run(
+        plot_work, "--top", "5", "--method", "tsne", "--seed", 2**32 - 1, "-o", plot_work / "p.png", allow=("p.png",)
+    )
     assert result.exit_code == 0, result.output
 
 
@@ -489,8 +525,17 @@ def test_one_dimensional_vectors_are_drawn_on_a_line(plot_work, method):
     if method == "tsne":
         pytest.importorskip("sklearn")
     (plot_work / "d1.txt").write_text("4 1\na 0.1\nb 0.5\nc -0.3\nd 0.9\n")
-    result = plot_run(plot_work, "--words", "a,b,c,d", "--method", method, "-o", plot_work / "p.png",
-                      vectors="d1.txt", allow=("p.png",))
+    result = plot_run(
+        plot_work,
+        "--words",
+        "a,b,c,d",
+        "--method",
+        method,
+        "-o",
+        plot_work / "p.png",
+        vectors="d1.txt",
+        allow=("p.png",),
+    )
     assert result.exit_code == 0, result.output
     assert (plot_work / "p.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -526,8 +571,19 @@ def test_glyphs_missing_from_the_font_are_not_warned_about(tmp_path, suffix):
     save(tmp_path, "u.txt", np.random.default_rng(6).normal(size=(len(words), 3)), words)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = run_in(tmp_path, "plot", "--words", ",".join(words), "--title", "日本 <b>&amp; $x$",
-                        "-o", tmp_path / f"p.{suffix}", "--vectors", tmp_path / "u.txt", allow=(f"p.{suffix}",))
+        result = run_in(
+            tmp_path,
+            "plot",
+            "--words",
+            ",".join(words),
+            "--title",
+            "日本 <b>&amp; $x$",
+            "-o",
+            tmp_path / f"p.{suffix}",
+            "--vectors",
+            tmp_path / "u.txt",
+            allow=(f"p.{suffix}",),
+        )
     assert result.exit_code == 0, result.output
     assert result.output == f"wrote {tmp_path / f'p.{suffix}'}\n"
     assert not [str(w.message) for w in caught if "Glyph" in str(w.message)]
@@ -536,8 +592,11 @@ def test_glyphs_missing_from_the_font_are_not_warned_about(tmp_path, suffix):
 @pytest.mark.parametrize("pairs", ["the:", ":the", " : ", "king:queen:man", "king", "king:queen,man:"])
 def test_malformed_pairs_are_a_usage_error_naming_the_item(plot_work, pairs):
     result = plot_run(plot_work, "--pairs", pairs, "-o", plot_work / "p.png")
-    bad = next(item.strip() for item in pairs.split(",") if item.strip().count(":") != 1
-               or not all(w.strip() for w in item.split(":")))
+    bad = next(
+        item.strip()
+        for item in pairs.split(",")
+        if item.strip().count(":") != 1 or not all(w.strip() for w in item.split(":"))
+    )
     assert_clean_error(result, exit_code=2, contains=f"--pairs takes A:B items (two words), got {bad!r}")
 
 

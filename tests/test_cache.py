@@ -53,15 +53,21 @@ def private_tmp(tmp_path, monkeypatch) -> Path:
 
 def prepare(corpus: Path, cache_dir: Path, **kwargs):
     warnings: list[str] = []
-    prepared = prepare_corpus([corpus], vocab_options=VOCAB, cache_dir=cache_dir, log=lambda m: None,
-                              warn=warnings.append, **kwargs)
+    prepared = prepare_corpus(
+        [corpus], vocab_options=VOCAB, cache_dir=cache_dir, log=lambda m: None, warn=warnings.append, **kwargs
+    )
     return prepared, warnings
 
 
 def content(prepared) -> tuple:
     encoded = prepared.encoded
-    return (prepared.vocab.words, prepared.vocab.counts.tolist(), encoded.read_ids(0, encoded.n_tokens).tolist(),
-            encoded.sentence_starts.tolist(), prepared.stats)
+    return (
+        prepared.vocab.words,
+        prepared.vocab.counts.tolist(),
+        encoded.read_ids(0, encoded.n_tokens).tolist(),
+        encoded.sentence_starts.tolist(),
+        prepared.stats,
+    )
 
 
 def rewrite_manifest(entry: Path) -> None:
@@ -128,10 +134,11 @@ ENCODED_DAMAGE = {
     "flip a byte of ids.npy": lambda e: flip_byte(e / "ids.npy", npy_payload(e / "ids.npy") + 401),
     "flip a byte of sentence_starts.npy": lambda e: flip_byte(e / "sentence_starts.npy", 200),
     "garble the ids.npy header": lambda e: flip_byte(e / "ids.npy", 2),
-    "garble stats.json": lambda e: (e / "stats.json").write_text("{\"files\": 1,"),
-    "garble manifest.json": lambda e: (e / "manifest.json").write_text("{\"format\": 2, \"fil"),
+    "garble stats.json": lambda e: (e / "stats.json").write_text('{"files": 1,'),
+    "garble manifest.json": lambda e: (e / "manifest.json").write_text('{"format": 2, "fil'),
     "manifest for other inputs": lambda e: (e / "manifest.json").write_text(
-        (e / "manifest.json").read_text().replace('"min_count": 2', '"min_count": 3')),
+        (e / "manifest.json").read_text().replace('"min_count": 2', '"min_count": 3')
+    ),
     "edit a count in vocab.txt": lambda e: edit_vocab_count(e),
     "id beyond the vocabulary, manifest rewritten": lambda e: set_ids(e, 10, 10**6),
     "negative id, manifest rewritten": lambda e: set_ids(e, 0, -1),
@@ -163,7 +170,7 @@ def garble_cols(entry: Path) -> None:
     path = entry / "cols.npy"
     data = bytearray(path.read_bytes())
     offset = npy_payload(path)
-    data[offset:offset + 2000] = np.random.default_rng(0).bytes(2000)
+    data[offset : offset + 2000] = np.random.default_rng(0).bytes(2000)
     path.write_bytes(bytes(data))
 
 
@@ -243,9 +250,25 @@ def test_no_cache_leaves_nothing_in_the_cache_dir_or_tmpdir(corpus, tmp_path, pr
 
 def test_no_cache_cli_run_leaves_nothing(corpus, tmp_path, private_tmp):
     cache_dir = tmp_path / "cache"
-    result = subprocess_run("train", "--model", "glove", "--dim", "4", "--epochs", "1", "--min-count", "2", "-q",
-                            "--no-cache", "--cache-dir", cache_dir, corpus, "-o", tmp_path / "v.txt",
-                            env={"TMPDIR": str(private_tmp)})
+    result = subprocess_run(
+        "train",
+        "--model",
+        "glove",
+        "--dim",
+        "4",
+        "--epochs",
+        "1",
+        "--min-count",
+        "2",
+        "-q",
+        "--no-cache",
+        "--cache-dir",
+        cache_dir,
+        corpus,
+        "-o",
+        tmp_path / "v.txt",
+        env={"TMPDIR": str(private_tmp)},
+    )
     assert result.exit_code == 0, result.output
     assert not cache_dir.exists() and list(private_tmp.iterdir()) == []
 
@@ -290,12 +313,20 @@ def unusable_file(tmp_path: Path) -> Path:
 UNUSABLE = {
     "EMBEDKIT_CACHE_DIR is a file": lambda tmp, mp: mp.setenv("EMBEDKIT_CACHE_DIR", str(unusable_file(tmp))),
     "EMBEDKIT_CACHE_DIR under a file": lambda tmp, mp: mp.setenv("EMBEDKIT_CACHE_DIR", str(unusable_file(tmp) / "c")),
-    "HOME missing": lambda tmp, mp: (mp.delenv("EMBEDKIT_CACHE_DIR"), mp.delenv("XDG_CACHE_HOME", raising=False),
-                                     mp.setenv("HOME", str(tmp / "no-such-home"))),
-    "HOME under a file": lambda tmp, mp: (mp.delenv("EMBEDKIT_CACHE_DIR"), mp.delenv("XDG_CACHE_HOME", raising=False),
-                                          mp.setenv("HOME", str(unusable_file(tmp) / "home"))),
-    "XDG_CACHE_HOME is a file": lambda tmp, mp: (mp.delenv("EMBEDKIT_CACHE_DIR"),
-                                                 mp.setenv("XDG_CACHE_HOME", str(unusable_file(tmp)))),
+    "HOME missing": lambda tmp, mp: (
+        mp.delenv("EMBEDKIT_CACHE_DIR"),
+        mp.delenv("XDG_CACHE_HOME", raising=False),
+        mp.setenv("HOME", str(tmp / "no-such-home")),
+    ),
+    "HOME under a file": lambda tmp, mp: (
+        mp.delenv("EMBEDKIT_CACHE_DIR"),
+        mp.delenv("XDG_CACHE_HOME", raising=False),
+        mp.setenv("HOME", str(unusable_file(tmp) / "home")),
+    ),
+    "XDG_CACHE_HOME is a file": lambda tmp, mp: (
+        mp.delenv("EMBEDKIT_CACHE_DIR"),
+        mp.setenv("XDG_CACHE_HOME", str(unusable_file(tmp))),
+    ),
     "read-only cache dir": lambda tmp, mp: read_only(tmp / "ro", mp),
 }
 
@@ -315,8 +346,9 @@ def read_only(directory: Path, monkeypatch) -> None:
 
 
 @pytest.mark.parametrize("case", UNUSABLE, ids=list(UNUSABLE))
-def test_unusable_cache_dir_falls_back_to_a_private_directory_with_one_warning(corpus, tmp_path, private_tmp,
-                                                                              monkeypatch, case):
+def test_unusable_cache_dir_falls_back_to_a_private_directory_with_one_warning(
+    corpus, tmp_path, private_tmp, monkeypatch, case
+):
     expected = content(prepare(corpus, tmp_path / "good")[0])
     UNUSABLE[case](tmp_path, monkeypatch)
     warnings: list[str] = []
@@ -337,8 +369,9 @@ def test_unreadable_entry_is_left_alone_and_built_privately(corpus, tmp_path, pr
 
     monkeypatch.setattr(cache.Manifest, "__init__", denied)
     prepared, warnings = prepare(corpus, tmp_path / "cache")
-    assert warnings == [f"warning: cannot read cache entry {entry} (permission denied); building in a private "
-                        "temporary directory"]
+    assert warnings == [
+        f"warning: cannot read cache entry {entry} (permission denied); building in a private temporary directory"
+    ]
     assert prepared.directory is None and content(prepared) == expected
     assert sorted(p.name for p in entry.iterdir()) == before and list(private_tmp.iterdir()) == []
 
@@ -402,8 +435,9 @@ def test_stale_work_dir_beside_a_valid_entry_is_swept(corpus, tmp_path, kind):
     assert sorted(p.name for p in cache_dir.iterdir()) == sorted([entry.name, live.name])  # a live writer's stays
 
 
-@pytest.mark.parametrize("umask,file_mode,dir_mode", [(0o022, 0o644, 0o755), (0o002, 0o664, 0o775),
-                                                      (0o007, 0o660, 0o770)])
+@pytest.mark.parametrize(
+    "umask,file_mode,dir_mode", [(0o022, 0o644, 0o755), (0o002, 0o664, 0o775), (0o007, 0o660, 0o770)]
+)
 def test_entries_honour_the_umask_and_a_setgid_shared_dir(corpus, tmp_path, umask, file_mode, dir_mode):
     shared = tmp_path / "shared"
     shared.mkdir()
@@ -425,8 +459,24 @@ def test_entries_honour_the_umask_and_a_setgid_shared_dir(corpus, tmp_path, umas
 
 def test_cli_rebuilds_a_truncated_entry_and_warns_once(corpus, tmp_path):
     cache_dir = tmp_path / "cache"
-    args = ("train", "--model", "sgns", "--dim", "8", "--epochs", "1", "--min-count", "2", "--threads", "1",
-            "--seed", "1", "--cache-dir", cache_dir, corpus)
+    args = (
+        "train",
+        "--model",
+        "sgns",
+        "--dim",
+        "8",
+        "--epochs",
+        "1",
+        "--min-count",
+        "2",
+        "--threads",
+        "1",
+        "--seed",
+        "1",
+        "--cache-dir",
+        cache_dir,
+        corpus,
+    )
     assert cli_run(*args, "-q", "-o", tmp_path / "a.txt").exit_code == 0
     (entry,) = cache_dir.iterdir()
     truncate(entry / "ids.npy", 4096)
@@ -438,8 +488,22 @@ def test_cli_rebuilds_a_truncated_entry_and_warns_once(corpus, tmp_path):
 
 
 def test_cli_unusable_cache_dir_warns_and_trains(corpus, tmp_path):
-    result = cli_run("train", "--model", "sgns", "--dim", "8", "--epochs", "1", "--min-count", "2",
-                     "--cache-dir", unusable_file(tmp_path) / "cache", corpus, "-o", tmp_path / "v.txt")
+    result = cli_run(
+        "train",
+        "--model",
+        "sgns",
+        "--dim",
+        "8",
+        "--epochs",
+        "1",
+        "--min-count",
+        "2",
+        "--cache-dir",
+        unusable_file(tmp_path) / "cache",
+        corpus,
+        "-o",
+        tmp_path / "v.txt",
+    )
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
     assert sum(line.startswith("warning: cannot use the cache directory") for line in result.output.splitlines()) == 1
@@ -448,17 +512,49 @@ def test_cli_unusable_cache_dir_warns_and_trains(corpus, tmp_path):
 def test_concurrent_builders_both_finish_with_identical_vectors(corpus, tmp_path):
     cache_dir = tmp_path / "cache"
     env = {**os.environ, "EMBEDKIT_CACHE_DIR": str(cache_dir)}
-    procs = [subprocess.Popen([sys.executable, "-m", "embedkit", "train", "--model", "sgns", "--dim", "8",
-                               "--epochs", "1", "--min-count", "2", "--threads", "1", "--seed", "1", "-q", str(corpus),
-                               "-o", str(tmp_path / f"v{i}.txt")], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True) for i in range(2)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "embedkit",
+                "train",
+                "--model",
+                "sgns",
+                "--dim",
+                "8",
+                "--epochs",
+                "1",
+                "--min-count",
+                "2",
+                "--threads",
+                "1",
+                "--seed",
+                "1",
+                "-q",
+                str(corpus),
+                "-o",
+                str(tmp_path / f"v{i}.txt"),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for i in range(2)
+    ]
     outputs = [p.communicate(timeout=300)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     assert (tmp_path / "v0.txt").read_bytes() == (tmp_path / "v1.txt").read_bytes()
     (entry,) = cache_dir.iterdir()
     assert not entry.name.startswith(".")
-    assert sorted(p.name for p in entry.iterdir()) == ["ids.npy", "manifest.json", "sentence_starts.npy",
-                                                       "stats.json", "vocab.txt"]
+    assert sorted(p.name for p in entry.iterdir()) == [
+        "ids.npy",
+        "manifest.json",
+        "sentence_starts.npy",
+        "stats.json",
+        "vocab.txt",
+    ]
 
 
 def test_a_builder_that_loses_the_race_uses_the_winners_entry(corpus, tmp_path, monkeypatch):
@@ -481,8 +577,10 @@ def test_a_builder_that_loses_the_race_uses_the_winners_entry(corpus, tmp_path, 
 
 
 def test_numba_cache_dir_is_set_only_when_the_sources_are_read_only(tmp_path):
-    code = ("import embedkit, os; embedkit._sources_writable = lambda: False; os.environ.pop('NUMBA_CACHE_DIR', None);"
-            "embedkit._configure_numba_cache(); print(os.environ['NUMBA_CACHE_DIR'])")
+    code = (
+        "import embedkit, os; embedkit._sources_writable = lambda: False; os.environ.pop('NUMBA_CACHE_DIR', None);"
+        "embedkit._configure_numba_cache(); print(os.environ['NUMBA_CACHE_DIR'])"
+    )
     env = {**os.environ, "EMBEDKIT_CACHE_DIR": str(tmp_path / "c")}
     env.pop("NUMBA_CACHE_DIR", None)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
@@ -491,7 +589,11 @@ def test_numba_cache_dir_is_set_only_when_the_sources_are_read_only(tmp_path):
     env["TMPDIR"] = str(tmp_path)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == str(tmp_path / f"embedkit-numba-{os.getuid()}") and out.stderr == ""
-    plain = subprocess.run([sys.executable, "-c", "import embedkit, os; print(os.environ.get('NUMBA_CACHE_DIR'))"],
-                           env={k: v for k, v in env.items() if k != "NUMBA_CACHE_DIR"}, capture_output=True,
-                           text=True, check=True)
+    plain = subprocess.run(
+        [sys.executable, "-c", "import embedkit, os; print(os.environ.get('NUMBA_CACHE_DIR'))"],
+        env={k: v for k, v in env.items() if k != "NUMBA_CACHE_DIR"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert plain.stdout.strip() == "None"  # sources writable: numba's own __pycache__ is used

@@ -49,7 +49,9 @@ def test_train_writes_vectors_and_a_summary(tmp_path, small_corpus):
     assert Embeddings.load(out).vectors.shape == (190, 8)
 
 
-@pytest.mark.parametrize("model,loss,name", [("cbow", "ns", "cbow"), ("sgns", "hs", "sg-hs"), ("cbow", "hs", "cbow-hs")])
+@pytest.mark.parametrize(
+    "model,loss,name", [("cbow", "ns", "cbow"), ("sgns", "hs", "sg-hs"), ("cbow", "hs", "cbow-hs")]
+)
 def test_train_cbow_and_hierarchical_softmax(tmp_path, small_corpus, model, loss, name):
     out = tmp_path / "out.txt"
     result = run("train", "--model", model, "--loss", loss, small_corpus, "-o", out, *FAST)
@@ -68,8 +70,25 @@ def test_vectors_out_concat_and_its_error_with_hs(tmp_path, small_corpus):
 
 def test_train_glove_and_options_that_do_not_apply(tmp_path, small_corpus):
     out = tmp_path / "glove.txt"
-    result = run("train", "--model", "glove", small_corpus, "-o", out, "--iter", "2", "--x-max", "10",
-                 "--window", "4", "--dim", "8", "--threads", "1", "-q")
+    result = run(
+        "train",
+        "--model",
+        "glove",
+        small_corpus,
+        "-o",
+        out,
+        "--iter",
+        "2",
+        "--x-max",
+        "10",
+        "--window",
+        "4",
+        "--dim",
+        "8",
+        "--threads",
+        "1",
+        "-q",
+    )
     assert result.exit_code == 0, result.output
     assert result.output.startswith("glove: 190 words x 8 dims, 2 iterations over ")
     assert Embeddings.load(out).vectors.shape == (190, 8)
@@ -90,8 +109,20 @@ def test_cooccur_writes_a_scipy_npz_reused_by_training(tmp_path, small_corpus):
     assert result.exit_code == 0, result.output
     assert "nonzero co-occurrences of 190 words" in result.output
     assert sparse.load_npz(out).shape == (190, 190)
-    trained = run("train", "--model", "glove", small_corpus, "--window", "4", "-o", tmp_path / "v.bin",
-                  "--dim", "8", "--iter", "1")
+    trained = run(
+        "train",
+        "--model",
+        "glove",
+        small_corpus,
+        "--window",
+        "4",
+        "-o",
+        tmp_path / "v.bin",
+        "--dim",
+        "8",
+        "--iter",
+        "1",
+    )
     assert "using cached co-occurrences" in trained.output
     assert run("cooccur", small_corpus, "-o", tmp_path / "missing" / "x.npz").exit_code == 1
     assert run("cooccur", small_corpus, "-o", out, "--window", "0").exit_code == 2
@@ -115,13 +146,43 @@ def test_shipped_configs_are_valid(tmp_path, small_corpus, config):
 
 
 def test_train_count_models_and_their_options(tmp_path, small_corpus):
-    result = run("train", "--model", "ppmi", small_corpus, "-o", tmp_path / "p.bin", "--dim", "8", "--neg", "2",
-                 "--eig", "0", "--vectors-out", "sum")
+    result = run(
+        "train",
+        "--model",
+        "ppmi",
+        small_corpus,
+        "-o",
+        tmp_path / "p.bin",
+        "--dim",
+        "8",
+        "--neg",
+        "2",
+        "--eig",
+        "0",
+        "--vectors-out",
+        "sum",
+    )
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1].startswith("ppmi: 190 words x 8 dims from a matrix with")
     assert "svd:" in result.output and "peak RSS" in result.output
-    result = run("train", "--model", "lsa", small_corpus, "-o", tmp_path / "l.bin", "--dim", "8", "--doc-window",
-                 "50", "--stopwords", "none", "--raw-tf", "--idf", "plain", "-q")
+    result = run(
+        "train",
+        "--model",
+        "lsa",
+        small_corpus,
+        "-o",
+        tmp_path / "l.bin",
+        "--dim",
+        "8",
+        "--doc-window",
+        "50",
+        "--stopwords",
+        "none",
+        "--raw-tf",
+        "--idf",
+        "plain",
+        "-q",
+    )
     assert result.exit_code == 0 and Embeddings.load(tmp_path / "l.bin").vectors.shape == (190, 8)
     result = run("train", "--model", "lsa", small_corpus, "--epochs", "3", "-o", tmp_path / "x.bin")
     assert result.exit_code == 2 and "--epochs does not apply to --model lsa" in result.output
@@ -144,7 +205,9 @@ def test_queries_use_the_vectors_train_wrote_in_the_directory(tmp_path, small_co
 
 def test_environment_variable_and_flag_choose_the_vectors(tmp_path, vectors_file, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert run("analogy", "king", "man", "woman", env={"EMBEDKIT_VECTORS": str(vectors_file)}).output.startswith("queen")
+    assert run("analogy", "king", "man", "woman", env={"EMBEDKIT_VECTORS": str(vectors_file)}).output.startswith(
+        "queen"
+    )
     result = run("analogy", "king", "man", "woman", "--method", "3cosmul", "--vectors", vectors_file)
     assert result.output.startswith("queen\t")
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
+from conftest import enwiki_lines
 from embedkit.cooccur import (
     MIN_MEMORY_GIB,
     CooccurrenceOptions,
@@ -16,8 +17,6 @@ from embedkit.cooccur import (
 from embedkit.encode import prepare_corpus
 from embedkit.errors import ConfigError
 from embedkit.vocab import VocabOptions
-
-from conftest import enwiki_lines
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +34,7 @@ def brute_force(prepared, options: CooccurrenceOptions) -> np.ndarray:
     starts = prepared.encoded.sentence_starts
     counts = np.zeros((n, n))
     for s in range(len(starts) - 1):
-        sentence = ids[starts[s]:starts[s + 1]]
+        sentence = ids[starts[s] : starts[s + 1]]
         for p, right in enumerate(sentence):
             for d in range(1, options.window + 1):
                 if p - d < 0:
@@ -60,8 +59,7 @@ def test_counts_equal_a_brute_force_count_in_memory_and_when_spilling(wiki_small
     n = len(wiki_small.vocab)
     in_memory, spilling = [], []
     roomy = count_cooccurrences(wiki_small.encoded, n, options, tmp_path / "a", 4.0, False, in_memory.append)
-    tight = count_cooccurrences(wiki_small.encoded, n, options, tmp_path / "b", MIN_MEMORY_GIB, False,
-                                spilling.append)
+    tight = count_cooccurrences(wiki_small.encoded, n, options, tmp_path / "b", MIN_MEMORY_GIB, False, spilling.append)
     assert spilled_runs(in_memory) == 0 and spilled_runs(spilling) >= 2
     for matrix in (roomy, tight):
         assert matrix.values.dtype == np.float32 and matrix.rows.dtype == np.int32
@@ -96,8 +94,9 @@ def test_cache_is_reused_and_keyed_by_options(small_corpus):
 
 
 def test_save_and_load_roundtrip_and_scipy_npz(wiki_small, tmp_path):
-    matrix = count_cooccurrences(wiki_small.encoded, len(wiki_small.vocab), CooccurrenceOptions(window=3),
-                                 progress=False)
+    matrix = count_cooccurrences(
+        wiki_small.encoded, len(wiki_small.vocab), CooccurrenceOptions(window=3), progress=False
+    )
     matrix.save(tmp_path / "copy")
     loaded = Cooccurrences.load(tmp_path / "copy")
     np.testing.assert_array_equal(loaded.values, matrix.values)

@@ -221,12 +221,15 @@ def test_unreadable_file_for_real(tmp_path):
         corpus.chmod(0o644)
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"\x7fELF\x02\x01\x01\x00\x00\x00", "stopword list looks like a binary file"),
-    (b"the\ncaf\xe9\n", ":2: the stopword list is not UTF-8 text"),
-    (None, "it is a directory"),
-    ("missing", "no such file or directory"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"\x7fELF\x02\x01\x01\x00\x00\x00", "stopword list looks like a binary file"),
+        (b"the\ncaf\xe9\n", ":2: the stopword list is not UTF-8 text"),
+        (None, "it is a directory"),
+        ("missing", "no such file or directory"),
+    ],
+)
 def test_bad_stopword_list_is_a_clean_error(tmp_path, content, message):
     corpus = _write(tmp_path / "c.txt", TEXT)
     stop = tmp_path / "stop.txt"
@@ -235,8 +238,22 @@ def test_bad_stopword_list_is_a_clean_error(tmp_path, content, message):
     elif isinstance(content, bytes):
         stop.write_bytes(content)
     with unchanged(tmp_path):
-        result = cli_run("train", "-q", "--model", "lsa", "--dim", "2", "--min-count", "1", "--no-cache",
-                         "--stopwords", stop, corpus, "-o", tmp_path / "out.txt")
+        result = cli_run(
+            "train",
+            "-q",
+            "--model",
+            "lsa",
+            "--dim",
+            "2",
+            "--min-count",
+            "1",
+            "--no-cache",
+            "--stopwords",
+            stop,
+            corpus,
+            "-o",
+            tmp_path / "out.txt",
+        )
     assert_clean_error(result, contains=message)
 
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
+from conftest import enwiki_lines
 from embedkit.config import LSAConfig, PPMIConfig
 from embedkit.cooccur import CooccurrenceOptions, count_cooccurrences
 from embedkit.datasets import dataset_path, stopwords
@@ -14,8 +15,6 @@ from embedkit.evaluate import evaluate_analogy, evaluate_similarity
 from embedkit.models.count import ppmi_matrix, term_document_counts, tfidf_matrix, train_lsa, train_ppmi
 from embedkit.svd import truncated_svd
 from embedkit.vocab import VocabOptions
-
-from conftest import enwiki_lines
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +27,12 @@ def wiki_small(tmp_path_factory):
 
 @pytest.mark.parametrize("cds,neg", [(0.75, 1), (1.0, 5)])
 def test_ppmi_equals_a_dense_numpy_computation(wiki_small, cds, neg):
-    counts = count_cooccurrences(wiki_small.encoded, len(wiki_small.vocab), CooccurrenceOptions(window=5, distance_weighting=False),
-                                 progress=False).to_csr()
+    counts = count_cooccurrences(
+        wiki_small.encoded,
+        len(wiki_small.vocab),
+        CooccurrenceOptions(window=5, distance_weighting=False),
+        progress=False,
+    ).to_csr()
     X = counts.toarray().astype(np.float64)
     context = X.sum(axis=0) ** cds
     context /= context.sum()
@@ -47,9 +50,9 @@ def test_tfidf_equals_a_brute_force_computation(wiki_small, doc_window, sublinea
     ids = wiki_small.encoded.read_ids(0, wiki_small.encoded.n_tokens)
     starts = wiki_small.encoded.sentence_starts
     if doc_window:
-        documents = [ids[k:k + doc_window] for k in range(0, len(ids), doc_window)]
+        documents = [ids[k : k + doc_window] for k in range(0, len(ids), doc_window)]
     else:
-        documents = [ids[starts[s]:starts[s + 1]] for s in range(len(starts) - 1)]
+        documents = [ids[starts[s] : starts[s + 1]] for s in range(len(starts) - 1)]
     V, D = len(wiki_small.vocab), len(documents)
     tf = np.zeros((V, D))
     for d, doc in enumerate(documents):

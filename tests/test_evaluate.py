@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 
+from conftest import SHARED_DATA
 from embedkit.datasets import dataset_path, locate
 from embedkit.evaluate import evaluate_analogy, evaluate_similarity, guess_kind
 from embedkit.vectors import Embeddings
-
-from conftest import SHARED_DATA
 
 gensim_kv = pytest.importorskip("gensim.models.keyedvectors", reason="gensim (dev extra) is needed")
 # gensim's own most_similar_cosmul calls its deprecated init_sims on every query

@@ -9,14 +9,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from conftest import SHARED_DATA
 from embedkit.bias import WeatTest, load_tests, weat
 from embedkit.cli import cli
 from embedkit.datasets import DATASETS, dataset_path
 from embedkit.errors import ConfigError, EmbedkitError
 from embedkit.io import native_words_path
 from embedkit.vectors import Embeddings
-
-from conftest import SHARED_DATA
 
 
 def run(*args, input=None):
@@ -111,8 +110,21 @@ def test_native_format_round_trip_and_memory_map(tmp_path, toy):
 
 @pytest.fixture
 def vectors_file(tmp_path):
-    words = ["king", "queen", "man", "woman", "france", "paris", "italy", "rome", "breakfast", "lunch", "dinner",
-             "cereal", "flowers"]
+    words = [
+        "king",
+        "queen",
+        "man",
+        "woman",
+        "france",
+        "paris",
+        "italy",
+        "rome",
+        "breakfast",
+        "lunch",
+        "dinner",
+        "cereal",
+        "flowers",
+    ]
     rng = np.random.default_rng(2)
     path = tmp_path / "v.txt"
     Embeddings(words, rng.normal(size=(len(words), 8)).astype(np.float32)).save(path)
@@ -178,15 +190,31 @@ def test_evaluate_all_and_datasets(tmp_path):
         assert {"men", "rw", "simverb-3500"} <= {row["dataset"] for row in json.loads(found.output.splitlines()[0])}
     sections = run("evaluate", "google-analogy", "--sections", "--vectors", path)
     assert sections.exit_code == 0
-    assert [line.split()[0] for line in sections.output.splitlines()[1:4]] == ["capital-common-countries",
-                                                                               "capital-world", "currency"]
+    assert [line.split()[0] for line in sections.output.splitlines()[1:4]] == [
+        "capital-common-countries",
+        "capital-world",
+        "currency",
+    ]
 
 
 def test_plot_writes_an_image_of_the_requested_size(tmp_path, vectors_file):
     pytest.importorskip("matplotlib")
     png = tmp_path / "p.png"
-    result = run("plot", "--pairs", "france:paris,italy:rome", "--words", "king,queen", "-o", png,
-                 "--width", "640", "--height", "480", "--vectors", vectors_file)
+    result = run(
+        "plot",
+        "--pairs",
+        "france:paris,italy:rome",
+        "--words",
+        "king,queen",
+        "-o",
+        png,
+        "--width",
+        "640",
+        "--height",
+        "480",
+        "--vectors",
+        vectors_file,
+    )
     assert result.exit_code == 0, result.output
     header = png.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", header[16:24]) == (640, 480)
@@ -211,8 +239,10 @@ def test_plot_with_tsne(tmp_path, vectors_file):
 
 def test_bias_weat_command(tmp_path, vectors_file):
     sets = tmp_path / "sets.toml"
-    sets.write_text('[royal]\nnames = ["royal", "places", "male", "female"]\nX = ["king", "queen"]\n'
-                    'Y = ["paris", "rome"]\nA = ["man"]\nB = ["woman"]\n')
+    sets.write_text(
+        '[royal]\nnames = ["royal", "places", "male", "female"]\nX = ["king", "queen"]\n'
+        'Y = ["paris", "rome"]\nA = ["man"]\nB = ["woman"]\n'
+    )
     result = run("bias", "weat", "--sets", sets, "--vectors", vectors_file)
     assert result.exit_code == 0 and result.output.startswith("royal: royal vs places with male vs female")
     assert run("bias", "weat", "--sets", sets, "--test", "nope", "--vectors", vectors_file).exit_code == 2

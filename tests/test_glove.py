@@ -24,7 +24,7 @@ def weighting(x, x_max, power):
 def cost(params, x, x_max=10.0, power=0.75):
     """J = f(x) (w . c + b + b~ - log x)^2 / 2 for one cell, float64; params = [w, b, c, b~]."""
     dim = params.shape[0] // 2 - 1
-    w, b, c, bc = params[:dim], params[dim], params[dim + 1:-1], params[-1]
+    w, b, c, bc = params[:dim], params[dim], params[dim + 1 : -1], params[-1]
     return 0.5 * weighting(x, x_max, power) * (w @ c + b + bc - np.log(x)) ** 2
 
 

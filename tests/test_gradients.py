@@ -10,8 +10,14 @@ import numpy as np
 import pytest
 
 from embedkit.huffman import build_huffman_tree
-from embedkit.models._w2v_kernels import MAX_EXP, cbow_step, make_scratch, output_layer_step, sigmoid_and_log, \
-    skipgram_step
+from embedkit.models._w2v_kernels import (
+    MAX_EXP,
+    cbow_step,
+    make_scratch,
+    output_layer_step,
+    sigmoid_and_log,
+    skipgram_step,
+)
 
 ALPHA = 0.01
 TABLE_TOLERANCE = 2e-3  # |label - sigma| from the table is within ~1e-3 of the exact value
@@ -88,8 +94,9 @@ def test_skipgram_step_applies_minus_alpha_times_gradient(problem):
     syn0, syn1, scratch = jitted_inputs(W, C, labels, context)
     loss = skipgram_step(syn0, syn1, scratch, len(context), len(labels), np.float32(ALPHA))
     gw, gc = output_gradient(W[context], C, labels)
-    np.testing.assert_allclose(syn0[context] - W[context], -ALPHA * gw,
-                               atol=TABLE_TOLERANCE * ALPHA * np.abs(C).sum(axis=0).max())
+    np.testing.assert_allclose(
+        syn0[context] - W[context], -ALPHA * gw, atol=TABLE_TOLERANCE * ALPHA * np.abs(C).sum(axis=0).max()
+    )
     np.testing.assert_allclose(syn1 - C, -ALPHA * gc, atol=TABLE_TOLERANCE * ALPHA * np.abs(W).sum(axis=0).max())
     untouched = np.setdiff1d(np.arange(8), context)
     np.testing.assert_array_equal(syn0[untouched], W[untouched].astype(np.float32))
@@ -112,8 +119,9 @@ def test_cbow_step_gradient(problem, cbow_mean):
     gh, gc = output_gradient(h[None, :], C, labels)
     np.testing.assert_allclose(gc, numeric_c, rtol=1e-6, atol=1e-8)
     # dL/dW_c = dL/dh / m for the mean, dL/dh for the sum
-    np.testing.assert_allclose(numeric_w[context], np.repeat(gh, m, axis=0) / (m if cbow_mean else 1), rtol=1e-5,
-                               atol=1e-8)
+    np.testing.assert_allclose(
+        numeric_w[context], np.repeat(gh, m, axis=0) / (m if cbow_mean else 1), rtol=1e-5, atol=1e-8
+    )
 
     syn0, syn1, scratch = jitted_inputs(W, C, labels, context)
     step_loss = cbow_step(syn0, syn1, scratch, m, len(labels), np.float32(ALPHA), cbow_mean)

@@ -17,7 +17,9 @@ gensim_kv = pytest.importorskip("gensim.models.keyedvectors", reason="gensim (de
 def embeddings():
     rng = np.random.default_rng(0)
     words = ["the", "king", "queen", "naïve", "über", "x"]
-    return Embeddings(words, rng.normal(size=(len(words), 7)).astype(np.float32) * np.float32(1e-3) ** rng.integers(0, 3, (6, 1)))
+    return Embeddings(
+        words, rng.normal(size=(len(words), 7)).astype(np.float32) * np.float32(1e-3) ** rng.integers(0, 3, (6, 1))
+    )
 
 
 @pytest.mark.parametrize("name", ["v.bin", "v.txt", "v.npy", "v.glove"])

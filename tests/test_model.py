@@ -93,12 +93,12 @@ def test_glove_resume_keeps_the_adagrad_state(prepared, tmp_path):
     model = Model.start(prepared, config, CorpusOptions(), VocabOptions())
     model.train(prepared, progress=False, checkpoint=Checkpointer(model, tmp_path / "m", epochs=3))
     resumed = Model.load(tmp_path / "m")
-    assert resumed.state.epoch == 3 and not np.all(resumed.state.W[:, config.dim + 1:] == 1.0)
+    assert resumed.state.epoch == 3 and not np.all(resumed.state.W[:, config.dim + 1 :] == 1.0)
     _, report = resumed.train(prepared, progress=False)
     assert report.epoch_costs[3] == pytest.approx(full.epoch_costs[3], rel=0.05)
     fresh = Model.load(tmp_path / "m")
-    fresh.state.W[:, config.dim + 1:] = 1.0  # what glove.c's saved parameters lose
-    fresh.state.C[:, config.dim + 1:] = 1.0
+    fresh.state.W[:, config.dim + 1 :] = 1.0  # what glove.c's saved parameters lose
+    fresh.state.C[:, config.dim + 1 :] = 1.0
     _, lost = fresh.train(prepared, progress=False)
     assert lost.epoch_costs[3] > 1.05 * full.epoch_costs[3]
 
@@ -136,9 +136,24 @@ def test_kill_9_mid_epoch_then_resume_gives_the_uninterrupted_vectors(tmp_path):
     assert done.exit_code == 0, done.output
     log = tmp_path / "stderr.txt"
     with open(log, "w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "embedkit", *map(str, common), "-o", tmp_path / "out.bin",
-                                 "--save-model", tmp_path / "model", "--checkpoint-every", "0.01m"],
-                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=err, text=True)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "embedkit",
+                *map(str, common),
+                "-o",
+                tmp_path / "out.bin",
+                "--save-model",
+                tmp_path / "model",
+                "--checkpoint-every",
+                "0.01m",
+            ],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
         deadline = time.monotonic() + 120
         while "checkpoint:" not in log.read_text() or "+" not in log.read_text().split("checkpoint:")[-1]:
             assert time.monotonic() < deadline and proc.poll() is None, log.read_text()
@@ -148,17 +163,29 @@ def test_kill_9_mid_epoch_then_resume_gives_the_uninterrupted_vectors(tmp_path):
     assert proc.returncode == -signal.SIGKILL and not (tmp_path / "out.bin").exists()
     info = subprocess_run("info", tmp_path / "model", cwd=tmp_path)
     assert info.exit_code == 0 and "chunks)" in info.output and "finished" not in info.output
-    resumed = subprocess_run("train", "--resume", tmp_path / "model", corpus, "-o", tmp_path / "out.bin", "-q",
-                             cwd=tmp_path)
+    resumed = subprocess_run(
+        "train", "--resume", tmp_path / "model", corpus, "-o", tmp_path / "out.bin", "-q", cwd=tmp_path
+    )
     assert resumed.exit_code == 0, resumed.output
-    np.testing.assert_array_equal(Embeddings.load(tmp_path / "out.bin").vectors,
-                                  Embeddings.load(tmp_path / "reference.bin").vectors)
+    np.testing.assert_array_equal(
+        Embeddings.load(tmp_path / "out.bin").vectors, Embeddings.load(tmp_path / "reference.bin").vectors
+    )
     assert Model.load(tmp_path / "model").finished
 
 
 def test_save_model_then_info(tmp_path, tiny):
-    outcome = _train_cli(tmp_path, tiny, "--epochs", "2", "-o", tmp_path / "v.bin", "--save-model", tmp_path / "m",
-                         "--checkpoint-every", "1")
+    outcome = _train_cli(
+        tmp_path,
+        tiny,
+        "--epochs",
+        "2",
+        "-o",
+        tmp_path / "v.bin",
+        "--save-model",
+        tmp_path / "m",
+        "--checkpoint-every",
+        "1",
+    )
     assert outcome.exit_code == 0 and "model in" in outcome.output, outcome.output
     info = cli_run("info", tmp_path / "m")
     assert info.exit_code == 0 and "sgns (word2vec)" in info.output and "epoch 2 of 2, finished" in info.output
@@ -231,13 +258,16 @@ def test_resuming_on_another_corpus_is_refused(saved, tmp_path):
     assert_clean_error(outcome, contains="not the one the model was trained on")
 
 
-@pytest.mark.parametrize("args,message,code", [
-    (["--dim", "20"], "--dim: with --resume the options come from the model", 2),
-    (["--model", "glove"], "--model: with --resume", 2),
-    (["--min-count", "1"], "--min-count: with --resume", 2),
-    (["--save-model", "elsewhere"], "--save-model: with --resume", 2),
-    (["--checkpoint-every", "0"], "--checkpoint-every takes N", 2),
-])
+@pytest.mark.parametrize(
+    "args,message,code",
+    [
+        (["--dim", "20"], "--dim: with --resume the options come from the model", 2),
+        (["--model", "glove"], "--model: with --resume", 2),
+        (["--min-count", "1"], "--min-count: with --resume", 2),
+        (["--save-model", "elsewhere"], "--save-model: with --resume", 2),
+        (["--checkpoint-every", "0"], "--checkpoint-every takes N", 2),
+    ],
+)
 def test_conflicting_options_with_resume(saved, tmp_path, args, message, code):
     model_dir, corpus = saved
     with unchanged(tmp_path):
@@ -245,20 +275,24 @@ def test_conflicting_options_with_resume(saved, tmp_path, args, message, code):
     assert_clean_error(outcome, code, contains=message)
 
 
-@pytest.mark.parametrize("args,message,code", [
-    (["--model", "ppmi", "--save-model", "m2"], "apply to sgns, cbow and glove, not ppmi", 2),
-    (["--model", "lsa", "--checkpoint-every", "1", "--save-model", "m2"], "not lsa", 2),
-    (["--checkpoint-every", "1"], "--checkpoint-every needs --save-model", 2),
-    (["--save-model", "m2", "--checkpoint-every", "5x"], "--checkpoint-every takes N", 2),
-    (["--save-model", "m2", "--checkpoint-every", "-1m"], "--checkpoint-every takes N", 2),
-    (["--save-model", "m"], "holds a model already; continue it with --resume", 1),
-    (["--save-model", "tiny.txt"], "it exists; give a new directory name", 1),
-    (["--save-model", "no/such/dir"], "does not exist", 1),
-])
+@pytest.mark.parametrize(
+    "args,message,code",
+    [
+        (["--model", "ppmi", "--save-model", "m2"], "apply to sgns, cbow and glove, not ppmi", 2),
+        (["--model", "lsa", "--checkpoint-every", "1", "--save-model", "m2"], "not lsa", 2),
+        (["--checkpoint-every", "1"], "--checkpoint-every needs --save-model", 2),
+        (["--save-model", "m2", "--checkpoint-every", "5x"], "--checkpoint-every takes N", 2),
+        (["--save-model", "m2", "--checkpoint-every", "-1m"], "--checkpoint-every takes N", 2),
+        (["--save-model", "m"], "holds a model already; continue it with --resume", 1),
+        (["--save-model", "tiny.txt"], "it exists; give a new directory name", 1),
+        (["--save-model", "no/such/dir"], "does not exist", 1),
+    ],
+)
 def test_bad_model_options(saved, tmp_path, args, message, code):
     model_dir, corpus = saved
-    args = [str(tmp_path / a) if a in ("m", "m2", "no/such/dir") else str(corpus) if a == "tiny.txt" else a
-            for a in args]
+    args = [
+        str(tmp_path / a) if a in ("m", "m2", "no/such/dir") else str(corpus) if a == "tiny.txt" else a for a in args
+    ]
     with unchanged(tmp_path):
         outcome = cli_run("train", corpus, "-o", tmp_path / "v.bin", "-q", "--dim", "8", *args)
     assert_clean_error(outcome, code, contains=message)
@@ -326,6 +360,7 @@ def _interrupted_continuation(model, prepared, directory):
             if len(calls) == 2:
                 grown.save(directory)
                 raise _Stop
+
         return checkpoint
 
     with pytest.raises(_Stop):
@@ -337,22 +372,44 @@ def test_init_from_on_the_command_line(tmp_path, tiny):
     first, second = tmp_path / "first.txt", tmp_path / "second.txt"
     first.write_text("".join(lines[:200]))
     second.write_text("".join(lines[200:]))
-    assert _train_cli(tmp_path, first, "--epochs", "1", "-o", tmp_path / "a.bin",
-                      "--save-model", tmp_path / "m").exit_code == 0
-    outcome = cli_run("train", "--init-from", tmp_path / "m", second, "--epochs", "2", "--alpha", "0.02", "-q",
-                      "-o", tmp_path / "b.bin", "--save-model", tmp_path / "m2")
+    assert (
+        _train_cli(tmp_path, first, "--epochs", "1", "-o", tmp_path / "a.bin", "--save-model", tmp_path / "m").exit_code
+        == 0
+    )
+    outcome = cli_run(
+        "train",
+        "--init-from",
+        tmp_path / "m",
+        second,
+        "--epochs",
+        "2",
+        "--alpha",
+        "0.02",
+        "-q",
+        "-o",
+        tmp_path / "b.bin",
+        "--save-model",
+        tmp_path / "m2",
+    )
     assert outcome.exit_code == 0, outcome.output
     a, b = Embeddings.load(tmp_path / "a.bin"), Embeddings.load(tmp_path / "b.bin")
     assert set(a.words) < set(b.words)
     continued = Model.load(tmp_path / "m2")
     assert continued.config.epochs == 2 and continued.config.alpha == 0.02 and continued.text_rows is not None
     with unchanged(tmp_path):
-        assert_clean_error(cli_run("train", "--init-from", tmp_path / "m", second, "--dim", "3", "-q"), 2,
-                           contains="--dim: with --init-from the options come from the model")
-        assert_clean_error(cli_run("train", "--init-from", tmp_path / "m", "--resume", tmp_path / "m", second, "-q"),
-                           2, contains="exclude each other")
-        assert_clean_error(cli_run("train", "--init-from", tmp_path / "none", second, "-q"),
-                           contains="model directory not found")
+        assert_clean_error(
+            cli_run("train", "--init-from", tmp_path / "m", second, "--dim", "3", "-q"),
+            2,
+            contains="--dim: with --init-from the options come from the model",
+        )
+        assert_clean_error(
+            cli_run("train", "--init-from", tmp_path / "m", "--resume", tmp_path / "m", second, "-q"),
+            2,
+            contains="exclude each other",
+        )
+        assert_clean_error(
+            cli_run("train", "--init-from", tmp_path / "none", second, "-q"), contains="model directory not found"
+        )
 
 
 def test_model_and_vectors_may_not_share_a_path(tmp_path, tiny):
@@ -361,13 +418,16 @@ def test_model_and_vectors_may_not_share_a_path(tmp_path, tiny):
     assert_clean_error(outcome, contains="also an input or output of this run")
 
 
-@pytest.mark.parametrize("edit,message", [
-    (lambda body: body["state"].update(epoch=99999999999), "epoch = 99999999999"),
-    (lambda body: body["state"].update(next_chunk=-1), "next_chunk = -1"),
-    (lambda body: body["state"].update(seconds="soon"), "seconds = 'soon'"),
-    (lambda body: body["state"].update(epoch_losses=[]), "0 epoch losses for 1 epochs"),
-    (lambda body: body["config"].update(dim=9), "syn0 has shape"),
-])
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda body: body["state"].update(epoch=99999999999), "epoch = 99999999999"),
+        (lambda body: body["state"].update(next_chunk=-1), "next_chunk = -1"),
+        (lambda body: body["state"].update(seconds="soon"), "seconds = 'soon'"),
+        (lambda body: body["state"].update(epoch_losses=[]), "0 epoch losses for 1 epochs"),
+        (lambda body: body["config"].update(dim=9), "syn0 has shape"),
+    ],
+)
 def test_an_inconsistent_saved_state_is_refused(saved, tmp_path, edit, message):
     model_dir, corpus = saved
     meta = _snapshot(model_dir) / "model.json"

@@ -30,8 +30,12 @@ def valid_files(workdir):
     rng = np.random.default_rng(0)
     emb = Embeddings(["the", "king", "queen", "naïve", "x"], rng.normal(size=(5, 3)).astype(np.float32))
     files = {}
-    for name, fmt in [("v.txt", "word2vec-text"), ("v.bin", "word2vec-binary"), ("v.glove", "glove-text"),
-                      ("v.npy", "native")]:
+    for name, fmt in [
+        ("v.txt", "word2vec-text"),
+        ("v.bin", "word2vec-binary"),
+        ("v.glove", "glove-text"),
+        ("v.npy", "native"),
+    ]:
         emb.save(workdir / name, fmt)
         paths = [workdir / name] + ([native_words_path(workdir / name)] if fmt == "native" else [])
         files[name] = {p.name: p.read_bytes() for p in paths}
@@ -65,33 +69,60 @@ def test_random_bytes(workdir, data, suffix, fmt):
 
 
 @FUZZ
-@given(body=st.lists(st.sampled_from(["a", "b", "1", "-2.5", "nan", "inf", "0,5", "1e40", " ", "\t", "\n", "\r\n",
-                                      "2 2\n", "\ufeff", "é", "\x00"]), max_size=40))
+@given(
+    body=st.lists(
+        st.sampled_from(
+            [
+                "a",
+                "b",
+                "1",
+                "-2.5",
+                "nan",
+                "inf",
+                "0,5",
+                "1e40",
+                " ",
+                "\t",
+                "\n",
+                "\r\n",
+                "2 2\n",
+                "\ufeff",
+                "é",
+                "\x00",
+            ]
+        ),
+        max_size=40,
+    )
+)
 def test_random_text_tokens(workdir, body):
     load_or_refuse(fresh(workdir, {"t.txt": "".join(body).encode("utf-8")}))
 
 
-MUTATION = st.tuples(st.sampled_from(["flip", "cut", "insert", "delete"]), st.integers(0, 10_000),
-                     st.binary(min_size=1, max_size=8))
+MUTATION = st.tuples(
+    st.sampled_from(["flip", "cut", "insert", "delete"]), st.integers(0, 10_000), st.binary(min_size=1, max_size=8)
+)
 
 
 def mutate(data: bytes, mutations) -> bytes:
     for kind, position, payload in mutations:
         position = position % (len(data) + 1)
         if kind == "flip" and position < len(data):
-            data = data[:position] + bytes([data[position] ^ payload[0] or 1]) + data[position + 1:]
+            data = data[:position] + bytes([data[position] ^ payload[0] or 1]) + data[position + 1 :]
         elif kind == "cut":
             data = data[:position]
         elif kind == "insert":
             data = data[:position] + payload + data[position:]
         elif kind == "delete":
-            data = data[:position] + data[position + len(payload):]
+            data = data[:position] + data[position + len(payload) :]
     return data
 
 
 @FUZZ
-@given(name=st.sampled_from(["v.txt", "v.bin", "v.glove", "v.npy"]), which=st.integers(0, 1),
-       mutations=st.lists(MUTATION, min_size=1, max_size=3))
+@given(
+    name=st.sampled_from(["v.txt", "v.bin", "v.glove", "v.npy"]),
+    which=st.integers(0, 1),
+    mutations=st.lists(MUTATION, min_size=1, max_size=3),
+)
 def test_mutated_valid_files(workdir, valid_files, name, which, mutations):
     files = dict(valid_files[name])
     target = list(files)[which % len(files)]

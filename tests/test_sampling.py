@@ -6,13 +6,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from conftest import synthetic_sentences
 from embedkit._random import alias_table, below, next_state, output, sample_alias, stream_seed
 from embedkit.config import Word2VecConfig
 from embedkit.encode import prepare_corpus
 from embedkit.models.word2vec import train_word2vec
 from embedkit.vocab import Vocabulary
-
-from conftest import synthetic_sentences
 
 DRAWS = 2_000_000
 
@@ -80,8 +79,9 @@ def test_subsampling_keeps_the_fraction_the_formula_gives(zipf_corpus):
 
 def test_dynamic_window_gives_the_expected_number_of_pairs(zipf_corpus):
     window = 4
-    _, report = train_word2vec(zipf_corpus, Word2VecConfig(dim=8, window=window, sample=0, epochs=2, threads=1),
-                           progress=False)
+    _, report = train_word2vec(
+        zipf_corpus, Word2VecConfig(dim=8, window=window, sample=0, epochs=2, threads=1), progress=False
+    )
     b = np.arange(1, window + 1)
     mean = var = 0.0
     for n in np.diff(zipf_corpus.encoded.sentence_starts):
@@ -91,5 +91,7 @@ def test_dynamic_window_gives_the_expected_number_of_pairs(zipf_corpus):
         var += contexts.var(axis=1).sum()
     assert abs(report.examples - 2 * mean) < 4 * np.sqrt(2 * var)
     # a window fixed at its maximum (no shrinking) would be far outside that band
-    assert abs(report.examples - 2 * sum(np.minimum(np.arange(n), window).sum() * 2
-                                      for n in np.diff(zipf_corpus.encoded.sentence_starts))) > 40 * np.sqrt(2 * var)
+    assert abs(
+        report.examples
+        - 2 * sum(np.minimum(np.arange(n), window).sum() * 2 for n in np.diff(zipf_corpus.encoded.sentence_starts))
+    ) > 40 * np.sqrt(2 * var)

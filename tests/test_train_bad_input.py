@@ -43,7 +43,10 @@ FOREIGN = [
     (["--model", "sgns", "--cbow-sum"], "--cbow-sum does not apply to --model sgns"),
     (["--model", "sgns", "--cbow-mean"], "--cbow-mean does not apply"),
     (["--loss", "hs", "--negative", "3"], "--negative does not apply to --model sgns --loss hs"),
-    (["--model", "cbow", "--loss", "hs", "--ns-exponent", "0.5"], "--ns-exponent does not apply to --model cbow --loss hs"),
+    (
+        ["--model", "cbow", "--loss", "hs", "--ns-exponent", "0.5"],
+        "--ns-exponent does not apply to --model cbow --loss hs",
+    ),
     (["--model", "glove", "--negative", "3"], "--negative does not apply to --model glove"),
     (["--model", "glove", "--sample", "1e-4"], "--sample does not apply"),
     (["--model", "lsa", "--window", "3"], "--window does not apply to --model lsa"),
@@ -138,12 +141,15 @@ def test_a_missing_config_file_is_a_usage_error(tmp_path, corpus):
 # ----------------------------------------------------------------------------- outputs
 
 
-@pytest.mark.parametrize("where,message", [
-    (lambda tmp, corpus: corpus, "it is also an input or output of this run"),
-    (lambda tmp, corpus: Path("/dev/null"), "it exists and is not a regular file"),
-    (lambda tmp, corpus: tmp / "no" / "such" / "v.bin", "does not exist"),
-    (lambda tmp, corpus: corpus / "v.bin", "not a directory"),
-])
+@pytest.mark.parametrize(
+    "where,message",
+    [
+        (lambda tmp, corpus: corpus, "it is also an input or output of this run"),
+        (lambda tmp, corpus: Path("/dev/null"), "it exists and is not a regular file"),
+        (lambda tmp, corpus: tmp / "no" / "such" / "v.bin", "does not exist"),
+        (lambda tmp, corpus: corpus / "v.bin", "not a directory"),
+    ],
+)
 def test_outputs_that_must_not_be_written_are_refused_before_training(tmp_path, corpus, where, message):
     target = where(tmp_path, corpus)
     with unchanged(tmp_path):
@@ -166,20 +172,40 @@ def test_save_vocab_is_checked_first_and_written_only_on_success(tmp_path, corpu
         outcome = cli_run("train", corpus, "-o", tmp_path / "out.bin", "--save-vocab", path, *FAST)
     assert_clean_error(outcome, contains="--save-vocab")
     with unchanged(tmp_path):
-        outcome = cli_run("train", corpus, "-o", tmp_path / "out.bin", "--save-vocab", tmp_path / "v.txt",
-                          "--alpha", "1e12", "--dim", "4", "--epochs", "2", "--threads", "1", "-q")
+        outcome = cli_run(
+            "train",
+            corpus,
+            "-o",
+            tmp_path / "out.bin",
+            "--save-vocab",
+            tmp_path / "v.txt",
+            "--alpha",
+            "1e12",
+            "--dim",
+            "4",
+            "--epochs",
+            "2",
+            "--threads",
+            "1",
+            "-q",
+        )
     assert_clean_error(outcome, contains="diverged")
 
 
 @pytest.mark.parametrize("command", ["vocab", "cooccur"])
-@pytest.mark.parametrize("where,message", [
-    (lambda tmp, corpus: corpus, "it is also an input or output of this run"),
-    (lambda tmp, corpus: Path("/dev/null"), "not a regular file"),
-    (lambda tmp, corpus: tmp / "no" / "out", "does not exist"),
-])
+@pytest.mark.parametrize(
+    "where,message",
+    [
+        (lambda tmp, corpus: corpus, "it is also an input or output of this run"),
+        (lambda tmp, corpus: Path("/dev/null"), "not a regular file"),
+        (lambda tmp, corpus: tmp / "no" / "out", "does not exist"),
+    ],
+)
 def test_vocab_and_cooccur_outputs_are_checked(tmp_path, corpus, command, where, message):
     with unchanged(tmp_path):
-        outcome = cli_run(command, corpus, "-o", where(tmp_path, corpus), "-q" if command == "cooccur" else "--min-count")
+        outcome = cli_run(
+            command, corpus, "-o", where(tmp_path, corpus), "-q" if command == "cooccur" else "--min-count"
+        )
     if command == "vocab":  # "--min-count" without a value is the usage error; check the real one
         with unchanged(tmp_path):
             outcome = cli_run(command, corpus, "-o", where(tmp_path, corpus))
@@ -199,8 +225,18 @@ def test_cooccur_memory_is_validated(tmp_path, corpus):
 def test_a_corpus_without_a_single_word_pair_is_refused(tmp_path, model):
     corpus = tmp_path / "single.txt"
     corpus.write_text("alpha\nbeta\nalpha\nbeta\ngamma\n" * 3)
-    _train(tmp_path, corpus, "--model", model, "--min-count", "1", "--dim", "2", "-q",
-           contains="no line has two in-vocabulary words")
+    _train(
+        tmp_path,
+        corpus,
+        "--model",
+        model,
+        "--min-count",
+        "1",
+        "--dim",
+        "2",
+        "-q",
+        contains="no line has two in-vocabulary words",
+    )
 
 
 @pytest.mark.parametrize("loss", ["ns", "hs"])
@@ -236,8 +272,13 @@ def full_disk(tmp_path):
     """A 64 KiB tmpfs (root only; skipped elsewhere, where the monkeypatched cases stand in)."""
     mount = tmp_path / "full"
     mount.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
-                                           capture_output=True).returncode != 0:
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True
+        ).returncode
+        != 0
+    ):
         pytest.skip("needs root and mount to make a small tmpfs")
     yield mount
     subprocess.run(["umount", str(mount)], check=False)
@@ -266,8 +307,14 @@ def test_vocab_onto_a_full_disk(tmp_path, full_disk):
 
 
 def _start(args, cwd, env):
-    return subprocess.Popen([sys.executable, "-m", "embedkit", *map(str, args)], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "embedkit", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for(path: Path, pattern: str, timeout: float = 120) -> None:
@@ -303,7 +350,10 @@ def private_env(tmp_path):
 STAGES = {
     "reading": ([], "counting words"),
     "training": (["--epochs", "200"], "epoch 1/200"),
-    "counting co-occurrences": (["--model", "glove", "--memory", "0.01", "--window", "15", "--epochs", "500"], "cooccur"),
+    "counting co-occurrences": (
+        ["--model", "glove", "--memory", "0.01", "--window", "15", "--epochs", "500"],
+        "cooccur",
+    ),
 }
 
 
@@ -314,9 +364,27 @@ def test_a_signal_ends_the_run_cleanly(tmp_path, wiki, private_env, stage, sig):
     extra, marker = STAGES[stage]
     log = tmp_path / "stderr.txt"
     with open(log, "w") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "embedkit", "train", wiki, "-o", tmp_path / "out.bin",
-                                 "--dim", "20", "--threads", "1", *extra], cwd=tmp_path, env=env,
-                                stdout=subprocess.PIPE, stderr=err, text=True)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "embedkit",
+                "train",
+                wiki,
+                "-o",
+                tmp_path / "out.bin",
+                "--dim",
+                "20",
+                "--threads",
+                "1",
+                *extra,
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
         _wait_for(log, marker)
         proc.send_signal(sig)
         proc.wait(timeout=120)
@@ -347,8 +415,14 @@ def test_a_signal_while_writing_removes_the_partial_file(tmp_path, corpus, priva
     env, cache, tmp = private_env
     log = tmp_path / "stderr.txt"
     with open(log, "w") as err:
-        proc = subprocess.Popen([sys.executable, "-c", SLOW_OUTPUT_FSYNC, "train", corpus, "-o", tmp_path / "out.bin",
-                                 *FAST], cwd=tmp_path, env=env, stderr=err, stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SLOW_OUTPUT_FSYNC, "train", corpus, "-o", tmp_path / "out.bin", *FAST],
+            cwd=tmp_path,
+            env=env,
+            stderr=err,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         _wait_for(log, "WRITING")
         assert any(p.name.endswith(".tmp") for p in tmp_path.iterdir())  # the partial file exists now
         proc.send_signal(signal.SIGTERM)
@@ -362,8 +436,12 @@ def test_a_signal_while_writing_removes_the_partial_file(tmp_path, corpus, priva
 KILLS = {
     "reading": (["--model", "sgns"], [], "counting words", ["-m", "embedkit"]),
     "training": (["--model", "sgns"], ["--epochs", "200"], "epoch 1/200", ["-m", "embedkit"]),
-    "counting co-occurrences": (["--model", "glove", "--memory", "0.01", "--window", "15"], [], "cooccur",
-                                ["-m", "embedkit"]),
+    "counting co-occurrences": (
+        ["--model", "glove", "--memory", "0.01", "--window", "15"],
+        [],
+        "cooccur",
+        ["-m", "embedkit"],
+    ),
     "writing": (["--model", "sgns"], [], "WRITING", ["-c", SLOW_OUTPUT_FSYNC]),
 }
 
@@ -378,8 +456,14 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_vectors_and_no_stale_files(tm
     assert done.exit_code == 0, done.output
     log = tmp_path / "stderr.txt"
     with open(log, "w") as err:
-        proc = subprocess.Popen([sys.executable, *launcher, *map(str, args), "-o", tmp_path / "out.bin", *extra],
-                                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, *launcher, *map(str, args), "-o", tmp_path / "out.bin", *extra],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
         _wait_for(log, marker)
         proc.kill()
         proc.wait(timeout=60)
@@ -392,47 +476,60 @@ def test_kill_9_then_rerun_gives_the_uninterrupted_vectors_and_no_stale_files(tm
 # ----------------------------------------------------------------------------- found by the hostile hunt
 
 
-@pytest.mark.parametrize("make,message", [
-    (lambda p: os.mkfifo(p), "it is a pipe, not a regular file"),
-    (lambda p: p.write_bytes(b"dim = 8\n\x00\x01"), "looks like a binary file"),
-    (lambda p: p.write_bytes("# caf\u00e9\ndim = 8\n".encode("latin-1")), "not utf-8"),
-])
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda p: os.mkfifo(p), "it is a pipe, not a regular file"),
+        (lambda p: p.write_bytes(b"dim = 8\n\x00\x01"), "looks like a binary file"),
+        (lambda p: p.write_bytes("# caf\u00e9\ndim = 8\n".encode("latin-1")), "not utf-8"),
+    ],
+)
 def test_config_files_that_are_not_text_are_refused_without_reading_forever(tmp_path, corpus, make, message):
     config = tmp_path / "c.toml"
     make(config)
     _train(tmp_path, corpus, "--config", config, exit_code=2, contains=message)
 
 
-@pytest.mark.parametrize("text,message", [
-    ("dim = -1\n", "c.toml: dim must be in [1, 1,000,000], got -1"),
-    ("epochs = 0\n", "c.toml: epochs must be in [1,"),
-    ("alpha = nan\n", "c.toml: alpha must be a finite number"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("dim = -1\n", "c.toml: dim must be in [1, 1,000,000], got -1"),
+        ("epochs = 0\n", "c.toml: epochs must be in [1,"),
+        ("alpha = nan\n", "c.toml: alpha must be a finite number"),
+    ],
+)
 def test_config_values_are_checked_even_when_a_flag_overrides_them(tmp_path, corpus, text, message):
     config = tmp_path / "c.toml"
     config.write_text(text)
-    _train(tmp_path, corpus, "--config", config, "--dim", "8", "--epochs", "1", "--alpha", "0.01", "-q",
-           contains=message)
+    _train(
+        tmp_path, corpus, "--config", config, "--dim", "8", "--epochs", "1", "--alpha", "0.01", "-q", contains=message
+    )
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--model", "sgns", "--cbow-sum"], "--cbow-sum does not apply to --model sgns"),
-    (["--model", "glove", "--x-max", "1e-300"], "x_max must be in [1e-06"),
-    (["--model", "glove", "--x-max", "1e39"], "x_max must be in [1e-06, 1e+38]"),
-    (["--model", "lsa", "--stopwords", ""], "stopwords must be 'english', 'none' or a file name"),
-    (["--model", "lsa", "--min-count", "1", "--doc-window", str(1 << 40)], "LSA needs at least two documents"),
-    (["--max-vocab", "1", "--min-count", "1"], "raise --max-vocab"),
-    (["--max-sentence-length", "1"], "raise --max-sentence-length"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--model", "sgns", "--cbow-sum"], "--cbow-sum does not apply to --model sgns"),
+        (["--model", "glove", "--x-max", "1e-300"], "x_max must be in [1e-06"),
+        (["--model", "glove", "--x-max", "1e39"], "x_max must be in [1e-06, 1e+38]"),
+        (["--model", "lsa", "--stopwords", ""], "stopwords must be 'english', 'none' or a file name"),
+        (["--model", "lsa", "--min-count", "1", "--doc-window", str(1 << 40)], "LSA needs at least two documents"),
+        (["--max-vocab", "1", "--min-count", "1"], "raise --max-vocab"),
+        (["--max-sentence-length", "1"], "raise --max-sentence-length"),
+    ],
+)
 def test_messages_name_the_option_to_change(tmp_path, corpus, args, message):
     _train(tmp_path, corpus, *args, exit_code=2 if "--cbow-sum" in args else 1, contains=message)
 
 
-@pytest.mark.parametrize("output,extra,message", [
-    ("", [], "the output path is empty"),
-    ("out.txt", ["--save-vocab", "out.txt"], "--save-vocab"),
-    ("out.npy", ["words-dir"], "cannot write word list"),
-])
+@pytest.mark.parametrize(
+    "output,extra,message",
+    [
+        ("", [], "the output path is empty"),
+        ("out.txt", ["--save-vocab", "out.txt"], "--save-vocab"),
+        ("out.npy", ["words-dir"], "cannot write word list"),
+    ],
+)
 def test_outputs_found_by_the_hunt(tmp_path, corpus, output, extra, message):
     if extra == ["words-dir"]:
         (tmp_path / "out.npy.words").mkdir()
@@ -468,15 +565,26 @@ def test_a_signal_whose_exception_was_swallowed_is_raised_at_the_next_check():
 
 def test_the_memory_check_comes_before_any_allocation(tmp_path, corpus, monkeypatch):
     monkeypatch.setattr("embedkit.memory.available_memory_bytes", lambda: 1 << 20)
-    monkeypatch.setattr("embedkit.models.word2vec.initial_vectors",
-                        lambda *a: pytest.fail("allocated before the memory check"))
+    monkeypatch.setattr(
+        "embedkit.models.word2vec.initial_vectors", lambda *a: pytest.fail("allocated before the memory check")
+    )
     _train(tmp_path, corpus, "--dim", "5000", "-q", "--save-model", tmp_path / "m", contains="memory available")
 
 
 def test_glove_parameters_over_memory_are_refused_before_counting(tmp_path, corpus, monkeypatch):
     monkeypatch.setattr("embedkit.cooccur.count_cooccurrences", lambda *a, **k: pytest.fail("counted first"))
-    _train(tmp_path, corpus, "--model", "glove", "--memory", "0.001", "--dim", "2000", "-q",
-           contains="GloVe's parameters need")
+    _train(
+        tmp_path,
+        corpus,
+        "--model",
+        "glove",
+        "--memory",
+        "0.001",
+        "--dim",
+        "2000",
+        "-q",
+        contains="GloVe's parameters need",
+    )
 
 
 def test_subsampling_that_keeps_nothing_is_an_error(tmp_path, corpus):
@@ -491,10 +599,13 @@ def test_the_config_file_is_an_input(tmp_path, corpus):
     assert_clean_error(outcome, contains="also an input or output of this run")
 
 
-@pytest.mark.parametrize("args", [
-    ["train", "no\nsuch.txt", "-q"],
-    ["similar", "the", "--vectors", "no\nsuch.txt"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "no\nsuch.txt", "-q"],
+        ["similar", "the", "--vectors", "no\nsuch.txt"],
+    ],
+)
 def test_newlines_in_paths_stay_on_one_line(tmp_path, args):
     outcome = cli_run(*args)
     assert_clean_error(outcome, contains="no\\nsuch.txt")

@@ -21,8 +21,9 @@ def prepared(small_corpus):
 @pytest.mark.parametrize("architecture,loss", VARIANTS)
 def test_one_thread_with_a_seed_is_bit_reproducible(prepared, architecture, loss):
     def run(seed):
-        config = Word2VecConfig(architecture=architecture, loss=loss, dim=16, epochs=2, threads=1, seed=seed,
-                                chunk_words=500)
+        config = Word2VecConfig(
+            architecture=architecture, loss=loss, dim=16, epochs=2, threads=1, seed=seed, chunk_words=500
+        )
         return train_word2vec(prepared, config, progress=False)[0].vectors
 
     first = run(7)

@@ -61,8 +61,9 @@ def test_restrict_vocab_limits_candidates(toy):
 
 
 def test_similarity_and_unknown_words(toy):
-    assert toy.similarity("apple", "pear") == pytest.approx(brute_force_cosines(toy, toy["pear"])[toy.index["apple"]],
-                                                           abs=1e-6)
+    assert toy.similarity("apple", "pear") == pytest.approx(
+        brute_force_cosines(toy, toy["pear"])[toy.index["apple"]], abs=1e-6
+    )
     with pytest.raises(UnknownWordError, match="'banana'"):
         toy.most_similar(["banana"])
     with pytest.raises(UnknownWordError, match="'banana'"):
@@ -75,8 +76,12 @@ def test_zero_and_nonfinite_rows_are_similar_to_nothing():
     assert np.isfinite(emb.unit).all() and not emb.unit[[1, 3, 5]].any()
     assert [w for w, _ in emb.most_similar(["a"], topn=10)] == ["c", "e"]  # never the zero/NaN rows
     assert emb.similarity("a", "zero") == 0.0 and emb.similarity("nan", "c") == 0.0
-    for query in (lambda: emb.most_similar(["zero"]), lambda: emb.most_similar(["a"], ["nan"]),
-                  lambda: emb.analogy("a", "zero", "c"), lambda: emb.doesnt_match(["a", "c", "inf"])):
+    for query in (
+        lambda: emb.most_similar(["zero"]),
+        lambda: emb.most_similar(["a"], ["nan"]),
+        lambda: emb.analogy("a", "zero", "c"),
+        lambda: emb.doesnt_match(["a", "c", "inf"]),
+    ):
         with pytest.raises(ZeroVectorError, match="similar to nothing"):
             query()
     with pytest.raises(ZeroVectorError, match="cancel out"):

@@ -6,8 +6,8 @@ import os
 
 import numpy as np
 import pytest
-from badinput import assert_clean_error, cli_run, unchanged
 
+from badinput import assert_clean_error, cli_run, unchanged
 from embedkit.io import native_words_path
 from embedkit.vectors import Embeddings
 
@@ -26,6 +26,7 @@ def raw(content, name="v.txt"):
         path = directory / name
         path.write_bytes(content)
         return path
+
     return build
 
 
@@ -42,10 +43,12 @@ def binary(rows, header=None):
 
 def native(mutate):
     """A valid native pair, then ``mutate(npy_path, words_path, directory)``."""
+
     def build(directory):
         path = good(directory, "v.npy")
         mutate(path, native_words_path(path), directory)
         return path
+
     return build
 
 
@@ -58,6 +61,7 @@ def _other_run_same_shape(path, words_path, directory):
 def _npy_of(array):
     def mutate(path, words_path, directory):
         np.save(path, array)
+
     return mutate
 
 
@@ -114,8 +118,16 @@ def _doesnt_match(path, tmp):
     return ["doesnt-match", "king", "queen", "man", "--vectors", path], None
 
 
-COMMANDS = {"similar": _similar, "info": _info, "convert": _convert, "convert-native": _convert_native,
-            "analogy": _analogy, "similarity": _similarity, "query": _query, "doesnt-match": _doesnt_match}
+COMMANDS = {
+    "similar": _similar,
+    "info": _info,
+    "convert": _convert,
+    "convert-native": _convert_native,
+    "analogy": _analogy,
+    "similarity": _similarity,
+    "query": _query,
+    "doesnt-match": _doesnt_match,
+}
 
 # (id, builder, command, fragment of the error line)
 BAD_FILES = [
@@ -137,8 +149,12 @@ BAD_FILES = [
     ("missing-number", raw(b"2 3\nking 1 2 3\nqueen 1 2\n"), "analogy", "line 3 has 2 values"),
     ("word-only-row", raw(b"2 2\nking 1 2\nqueen\n"), "query", "line 3 has 0 values"),
     ("not-a-number", raw(b"2 2\nking 1 2\nqueen 1 x\n"), "doesnt-match", "'x' is not a number"),
-    ("underscore-digits", raw(b"3 2\nking 1 2\nman 1_000 2\nqueen 1 2\n"), "similar",
-     "line 3: '1_000' is not a number"),
+    (
+        "underscore-digits",
+        raw(b"3 2\nking 1 2\nman 1_000 2\nqueen 1 2\n"),
+        "similar",
+        "line 3: '1_000' is not a number",
+    ),
     ("underscore-digits-glove", raw(b"king 1 2\nman 1 2_0\n"), "info", "line 2: '2_0' is not a number"),
     ("nan", raw(b"2 2\nking nan 2\nqueen 1 2\n"), "similar", "line 2: the vector of 'king'"),
     ("inf", raw(b"2 2\nking 1 2\nqueen inf 2\n"), "info", "--allow-nonfinite"),
@@ -156,8 +172,12 @@ BAD_FILES = [
     ("binary-cut-row", raw(b"2 2\nking " + f32(1, 2) + b"\nqueen " + f32(1), "v.bin"), "doesnt-match", "truncated"),
     ("binary-nan", binary([(b"king", [1, 2]), (b"queen", [np.nan, 2])]), "similar", "row 2: the vector of 'queen'"),
     ("binary-inf", binary([(b"king", [np.inf, 2]), (b"queen", [1, 2])]), "info", "'king'"),
-    ("binary-trailing-data", raw(b"1 2\nking " + f32(1, 2) + b"\nmore stuff" + f32(3, 4), "v.bin"), "convert",
-     "after the 1 rows"),
+    (
+        "binary-trailing-data",
+        raw(b"1 2\nking " + f32(1, 2) + b"\nmore stuff" + f32(3, 4), "v.bin"),
+        "convert",
+        "after the 1 rows",
+    ),
     ("binary-billion-rows", binary([(b"king", [1, 2])], b"1000000000 2\n"), "similarity", "truncated, or not"),
     ("binary-word-not-utf8", binary([(b"caf\xe9", [1, 2]), (b"king", [1, 2])]), "analogy", "not UTF-8"),
     ("binary-no-header", raw(b"\x00\x01\x02king\xff\xfe" + f32(1, 2, 3), "v.bin"), "query", "neither text nor"),
@@ -170,21 +190,49 @@ BAD_FILES = [
     ("native-1d", native(_npy_of(np.ones(6, np.float32))), "query", "(V, D) matrix"),
     ("native-int64", native(_npy_of(np.ones((6, 4), np.int64))), "doesnt-match", "float32"),
     ("native-empty-matrix", native(_npy_of(np.ones((0, 4), np.float32))), "similar", "non-empty"),
-    ("native-nan", native(lambda p, w, d: Embeddings(WORDS, np.full((6, 4), np.nan)).save(p)), "info",
-     "--allow-nonfinite"),
-    ("native-crlf-old-format", native(lambda p, w, d: w.write_bytes("".join(x + "\r\n" for x in WORDS).encode())),
-     "similar", "line 1 holds a carriage return (Windows line ends?)"),
-    ("native-crlf", native(lambda p, w, d: w.write_bytes(w.read_bytes().replace(b"\n", b"\r\n"))), "info",
-     "v.npy.words: line 1 holds a carriage return"),
-    ("native-cr-in-a-word", native(lambda p, w, d: w.write_bytes(w.read_bytes().replace(b"queen\n", b"qu\reen\n"))),
-     "convert", "line 3 holds a carriage return"),
+    (
+        "native-nan",
+        native(lambda p, w, d: Embeddings(WORDS, np.full((6, 4), np.nan)).save(p)),
+        "info",
+        "--allow-nonfinite",
+    ),
+    (
+        "native-crlf-old-format",
+        native(lambda p, w, d: w.write_bytes("".join(x + "\r\n" for x in WORDS).encode())),
+        "similar",
+        "line 1 holds a carriage return (Windows line ends?)",
+    ),
+    (
+        "native-crlf",
+        native(lambda p, w, d: w.write_bytes(w.read_bytes().replace(b"\n", b"\r\n"))),
+        "info",
+        "v.npy.words: line 1 holds a carriage return",
+    ),
+    (
+        "native-cr-in-a-word",
+        native(lambda p, w, d: w.write_bytes(w.read_bytes().replace(b"queen\n", b"qu\reen\n"))),
+        "convert",
+        "line 3 holds a carriage return",
+    ),
     ("native-words-not-utf8", native(lambda p, w, d: w.write_bytes(b"\xff\xfe\n" * 6)), "convert", "not UTF-8"),
-    ("native-empty-word", native(lambda p, w, d: w.write_text("king\n\nman\nwoman\napple\npear\n")), "similarity",
-     "line 2 is empty"),
-    ("native-bad-npy-header", native(lambda p, w, d: p.write_bytes(b"\x93NUMPY\x01\x00\x10\x00{'descr': 1}   \n")),
-     "analogy", "not a valid .npy"),
-    ("native-trailing-bytes", native(lambda p, w, d: p.write_bytes(p.read_bytes() + b"xx")), "query",
-     "bytes after the matrix"),
+    (
+        "native-empty-word",
+        native(lambda p, w, d: w.write_text("king\n\nman\nwoman\napple\npear\n")),
+        "similarity",
+        "line 2 is empty",
+    ),
+    (
+        "native-bad-npy-header",
+        native(lambda p, w, d: p.write_bytes(b"\x93NUMPY\x01\x00\x10\x00{'descr': 1}   \n")),
+        "analogy",
+        "not a valid .npy",
+    ),
+    (
+        "native-trailing-bytes",
+        native(lambda p, w, d: p.write_bytes(p.read_bytes() + b"xx")),
+        "query",
+        "bytes after the matrix",
+    ),
     ("not-native-requested", raw(b"2 2\nking 1 2\nqueen 1 2\n"), "convert-native-from", "not a native"),
     ("binary-requested-on-text", raw(b"2 2\nking 1 2\nqueen 1 2\n"), "convert-binary-from", "not a word2vec binary"),
     ("vectors-is-directory", _directory, "similar", "it is a directory"),
@@ -193,8 +241,10 @@ BAD_FILES = [
 ]
 
 COMMANDS["convert-native-from"] = lambda path, tmp: (["convert", "--from", "native", path, tmp / "o.txt"], None)
-COMMANDS["convert-binary-from"] = lambda path, tmp: (["convert", "--from", "word2vec-binary", path, tmp / "o.txt"],
-                                                     None)
+COMMANDS["convert-binary-from"] = lambda path, tmp: (
+    ["convert", "--from", "word2vec-binary", path, tmp / "o.txt"],
+    None,
+)
 
 
 @pytest.mark.parametrize("build,command,fragment", [c[1:] for c in BAD_FILES], ids=[c[0] for c in BAD_FILES])
@@ -303,8 +353,11 @@ SPACES = b"new york 1 2 3\nlos angeles 2 3 4\nking 1 0 0\nqueen 0.9 0.1 0\n"  # 
 @pytest.mark.parametrize("command", ["similar", "info", "similarity"])
 def test_glove_file_whose_first_word_has_a_space_loads(tmp_path, command):
     source = raw(SPACES)(tmp_path)
-    args = {"similar": ["similar", "new york", "-n", "1", "--vectors", source], "info": ["info", source],
-            "similarity": ["similarity", "new york", "los angeles", "--vectors", source]}[command]
+    args = {
+        "similar": ["similar", "new york", "-n", "1", "--vectors", source],
+        "info": ["info", source],
+        "similarity": ["similarity", "new york", "los angeles", "--vectors", source],
+    }[command]
     outcome = cli_run(*args)
     assert outcome.exit_code == 0 and "Error" not in outcome.output, outcome.output
     assert {"similar": "los angeles\t", "info": "dimension   3", "similarity": "0.9"}[command] in outcome.output
@@ -326,8 +379,10 @@ def test_first_word_with_a_space_converts_only_with_replace_space(tmp_path, targ
 def test_replace_space_collision_names_both_words(tmp_path):
     source = raw(b"new york 1 2\nnew_york 3 4\nking 5 6\n")(tmp_path)
     with unchanged(tmp_path):
-        assert_clean_error(cli_run("convert", source, tmp_path / "o.txt", "--replace-space", "_"),
-                           contains="makes 'new york' and 'new_york' the same word 'new_york'")
+        assert_clean_error(
+            cli_run("convert", source, tmp_path / "o.txt", "--replace-space", "_"),
+            contains="makes 'new york' and 'new_york' the same word 'new_york'",
+        )
 
 
 def test_convert_of_a_long_word_to_binary_reads_back(tmp_path):
@@ -341,8 +396,10 @@ def test_convert_of_a_long_word_to_binary_reads_back(tmp_path):
 def test_convert_refuses_an_unreadable_1d_glove_file(tmp_path):
     source = raw(b"3 1\n2 0.5\nx 0.25\ny -1\n")(tmp_path)
     with unchanged(tmp_path):
-        assert_clean_error(cli_run("convert", source, tmp_path / "o.glove", "--to", "glove-text"),
-                           contains="would read back as a 'V D' header")
+        assert_clean_error(
+            cli_run("convert", source, tmp_path / "o.glove", "--to", "glove-text"),
+            contains="would read back as a 'V D' header",
+        )
 
 
 @pytest.mark.parametrize(
@@ -398,8 +455,10 @@ def _target_is_fifo(tmp_path):
 def test_bad_convert_target(tmp_path, setup, fragment):
     source, target = setup(tmp_path)
     with unchanged(tmp_path):
-        assert_clean_error(cli_run("convert", source, target, "--to", "word2vec-text"
-                                   if target.suffix == ".words" else "auto"), contains=fragment)
+        assert_clean_error(
+            cli_run("convert", source, target, "--to", "word2vec-text" if target.suffix == ".words" else "auto"),
+            contains=fragment,
+        )
 
 
 def test_convert_target_directory_is_a_usage_error(tmp_path):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from embedkit.errors import CorpusError
-from embedkit.vocab import Vocabulary, VocabOptions
+from embedkit.vocab import VocabOptions, Vocabulary
 
 
 def test_counts_sorted_by_descending_count_ties_in_first_occurrence_order():

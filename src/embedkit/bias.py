@@ -70,8 +70,10 @@ class WeatResult:
         note = f"; {len(self.missing)} word(s) not in the vocabulary or with a zero vector" if self.missing else ""
         p = f"p < {1 / self.partitions:.2g}" if self.p_value == 0 else f"p = {self.p_value:.4g}"
         how = "all" if self.exact else "sampled"
-        return (f"{self.test.name}: {x} vs {y} with {a} vs {b}: effect size d = {self.effect_size:+.3f}, "
-                f"{p} ({how} {self.partitions:,} partitions){note}")
+        return (
+            f"{self.test.name}: {x} vs {y} with {a} vs {b}: effect size d = {self.effect_size:+.3f}, "
+            f"{p} ({how} {self.partitions:,} partitions){note}"
+        )
 
 
 def load_tests(path: str | os.PathLike | None = None) -> dict[str, WeatTest]:
@@ -162,8 +164,10 @@ def weat(embeddings: Embeddings, test: WeatTest, permutations: int = 10_000, see
         missing += [w for w in words if w not in present] + [w for w, ok in zip(present, usable) if not ok]
     kept = {key: len(rows) for key, rows in unit.items()}
     if kept["X"] < 2 or kept["Y"] < 2 or not kept["A"] or not kept["B"]:
-        raise EmbedkitError(f"{test.name}: too few of its words are in the vocabulary with a nonzero vector "
-                            f"(kept X {kept['X']}, Y {kept['Y']}, A {kept['A']}, B {kept['B']})")
+        raise EmbedkitError(
+            f"{test.name}: too few of its words are in the vocabulary with a nonzero vector "
+            f"(kept X {kept['X']}, Y {kept['Y']}, A {kept['A']}, B {kept['B']})"
+        )
     targets = np.concatenate([unit["X"], unit["Y"]])
     association = (targets @ unit["A"].T).mean(axis=1) - (targets @ unit["B"].T).mean(axis=1)
     n_x = kept["X"]
@@ -171,8 +175,10 @@ def weat(embeddings: Embeddings, test: WeatTest, permutations: int = 10_000, see
     spread = association.std(ddof=1)
     if not spread > 0:
         x, y, a, b = test.names
-        raise EmbedkitError(f"{test.name}: effect size undefined (every word of {x} and {y} is equally associated "
-                            f"with {a} vs {b}: standard deviation 0; are the vectors identical?)")
+        raise EmbedkitError(
+            f"{test.name}: effect size undefined (every word of {x} and {y} is equally associated "
+            f"with {a} vs {b}: standard deviation 0; are the vectors identical?)"
+        )
     effect = (s_x.mean() - s_y.mean()) / spread
     observed = s_x.sum() - s_y.sum()
     total = association.sum()

@@ -127,8 +127,10 @@ def usable_cache_root(cache_dir: str | os.PathLike | None, warn: Warn) -> Path |
     try:
         return cache_root(cache_dir)
     except CacheUnavailable as exc:
-        warn(f"warning: cannot use the cache directory ({exc}); working in a private temporary "
-             "directory, nothing is cached")
+        warn(
+            f"warning: cannot use the cache directory ({exc}); working in a private temporary "
+            "directory, nothing is cached"
+        )
         return None
 
 
@@ -284,7 +286,9 @@ class Manifest:
         except PermissionError:
             raise
         except OSError as exc:
-            raise DamagedEntry(f"{name}: {'missing' if exc.errno == errno.ENOENT else describe_os_error(exc)}") from None
+            raise DamagedEntry(
+                f"{name}: {'missing' if exc.errno == errno.ENOENT else describe_os_error(exc)}"
+            ) from None
         with fh:
             size = os.fstat(fh.fileno()).st_size
             if size != record.get("bytes"):
@@ -394,8 +398,10 @@ def load_or_build(
             warn(f"warning: cache entry {target} is damaged ({exc}); rebuilding")
             replace = True
         except PermissionError as exc:
-            warn(f"warning: cannot read cache entry {target} ({describe_os_error(exc)}); building in a "
-                 "private temporary directory")
+            warn(
+                f"warning: cannot read cache entry {target} ({describe_os_error(exc)}); building in a "
+                "private temporary directory"
+            )
             target = None
     if target is not None:
         result = None

@@ -44,8 +44,8 @@ from .errors import ConfigError, EmbedkitError, Interrupted, StorageError, descr
 from .files import check_free_space, check_output_path
 from .io import FORMATS, format_for_path, native_words_path, replace_whitespace
 from .model import Checkpointer, Model, is_model_directory, parse_every
-from .signals import handle_signals, interrupted_message, stage
 from .plot import SIDE_RANGE as PLOT_SIDE_RANGE
+from .signals import handle_signals, interrupted_message, stage
 from .vectors import ANALOGY_METHODS, Embeddings
 from .vocab import VocabOptions, Vocabulary
 
@@ -57,9 +57,32 @@ COUNT_MODELS = {"glove": GloveConfig, "ppmi": PPMIConfig, "lsa": LSAConfig}
 MODELS = (*WORD2VEC_MODELS, *COUNT_MODELS)
 #: ``train`` options that are model hyper-parameters (None when not given).
 HYPER_PARAMETERS = (
-    "loss", "dim", "window", "negative", "ns_exponent", "sample", "alpha", "min_alpha", "cbow_mean", "vectors_out",
-    "epochs", "threads", "seed", "x_max", "weight_exponent", "grad_clip", "memory", "symmetric",
-    "distance_weighting", "cds", "neg", "eig", "doc_window", "stopwords", "sublinear_tf", "idf",
+    "loss",
+    "dim",
+    "window",
+    "negative",
+    "ns_exponent",
+    "sample",
+    "alpha",
+    "min_alpha",
+    "cbow_mean",
+    "vectors_out",
+    "epochs",
+    "threads",
+    "seed",
+    "x_max",
+    "weight_exponent",
+    "grad_clip",
+    "memory",
+    "symmetric",
+    "distance_weighting",
+    "cds",
+    "neg",
+    "eig",
+    "doc_window",
+    "stopwords",
+    "sublinear_tf",
+    "idf",
 )
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
 
@@ -214,8 +237,12 @@ def corpus_options(command):
         click.option("--tokenizer", type=click.Choice(TOKENIZERS), default="whitespace", help="Token splitting."),
         click.option("--lowercase/--no-lowercase", default=False, help="Lower-case tokens."),
         click.option("--max-sentence-length", type=int, default=10_000, help="Split longer lines (tokens)."),
-        click.option("--encoding-errors", type=click.Choice(ENCODING_ERRORS), default="replace",
-                      help="Policy for invalid UTF-8 bytes."),
+        click.option(
+            "--encoding-errors",
+            type=click.Choice(ENCODING_ERRORS),
+            default="replace",
+            help="Policy for invalid UTF-8 bytes.",
+        ),
         click.option("--min-count", type=int, default=5, help="Drop words rarer than this."),
         click.option("--max-vocab", type=int, default=None, help="Keep at most this many words."),
     ]
@@ -224,7 +251,9 @@ def corpus_options(command):
 
 def _corpus_and_vocab_options(params: dict) -> tuple[CorpusOptions, VocabOptions]:
     return (
-        CorpusOptions(params["tokenizer"], params["lowercase"], params["max_sentence_length"], params["encoding_errors"]),
+        CorpusOptions(
+            params["tokenizer"], params["lowercase"], params["max_sentence_length"], params["encoding_errors"]
+        ),
         VocabOptions(params["min_count"], params["max_vocab"]),
     )
 
@@ -235,37 +264,71 @@ def _corpus_and_vocab_options(params: dict) -> tuple[CorpusOptions, VocabOptions
 def cooccurrence_options(command):
     """Co-occurrence window options shared by ``train`` (count models) and ``cooccur``."""
     decorators = [
-        click.option("--symmetric/--asymmetric", "symmetric", default=None,
-                      help="Count context on both sides or the left only [symmetric]."),
-        click.option("--distance-weighting/--no-distance-weighting", default=None,
-                      help="Weight a co-occurrence at distance d by 1/d [on for glove]."),
-        click.option("--memory", type=float, default=None,
-                      help="Memory budget in GiB for co-occurrence counting and GloVe's cells [4]."),
+        click.option(
+            "--symmetric/--asymmetric",
+            "symmetric",
+            default=None,
+            help="Count context on both sides or the left only [symmetric].",
+        ),
+        click.option(
+            "--distance-weighting/--no-distance-weighting",
+            default=None,
+            help="Weight a co-occurrence at distance d by 1/d [on for glove].",
+        ),
+        click.option(
+            "--memory",
+            type=float,
+            default=None,
+            help="Memory budget in GiB for co-occurrence counting and GloVe's cells [4].",
+        ),
     ]
     return functools.reduce(lambda cmd, deco: deco(cmd), reversed(decorators), command)
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.option("--config", type=click.Path(dir_okay=False), is_eager=True, expose_value=False,
-              callback=_load_config, help="TOML file of option values (flags override it).")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False),
+    is_eager=True,
+    expose_value=False,
+    callback=_load_config,
+    help="TOML file of option values (flags override it).",
+)
 @click.option("--model", type=click.Choice(MODELS), default="sgns", help="Model family.")
-@click.option("--loss", type=click.Choice(LOSSES), default=None,
-              help="Negative sampling or hierarchical softmax (word2vec models) [ns].")
+@click.option(
+    "--loss",
+    type=click.Choice(LOSSES),
+    default=None,
+    help="Negative sampling or hierarchical softmax (word2vec models) [ns].",
+)
 @corpus_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default=DEFAULT_VECTORS,
-              help="Vectors file; .txt/.vec -> word2vec text, otherwise binary.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=DEFAULT_VECTORS,
+    help="Vectors file; .txt/.vec -> word2vec text, otherwise binary.",
+)
 @click.option("--dim", type=int, default=None, help="Vector dimension [100].")
 @click.option("--window", type=int, default=None, help="Maximum context distance [5; glove 10].")
 @click.option("--negative", type=int, default=None, help="Noise words per positive pair [5].")
 @click.option("--ns-exponent", type=float, default=None, help="Noise distribution exponent [0.75].")
 @click.option("--sample", type=float, default=None, help="Subsampling threshold [1e-3].")
-@click.option("--alpha", type=float, default=None,
-              help="Initial learning rate [0.025 sgns, 0.05 cbow, 0.05 glove (glove.c's -eta)].")
+@click.option(
+    "--alpha",
+    type=float,
+    default=None,
+    help="Initial learning rate [0.025 sgns, 0.05 cbow, 0.05 glove (glove.c's -eta)].",
+)
 @click.option("--min-alpha", type=float, default=None, help="Final learning rate [alpha*1e-4].")
 @click.option("--cbow-mean/--cbow-sum", default=None, help="CBOW input: mean or sum of the context [mean].")
 @click.option("--x-max", type=float, default=None, help="GloVe weighting cut-off x_max [100].")
-@click.option("--weight-exponent", type=float, default=None,
-              help="GloVe weighting exponent, f(x) = (x/x_max)^e (glove.c's -alpha) [0.75].")
+@click.option(
+    "--weight-exponent",
+    type=float,
+    default=None,
+    help="GloVe weighting exponent, f(x) = (x/x_max)^e (glove.c's -alpha) [0.75].",
+)
 @click.option("--grad-clip", type=float, default=None, help="GloVe gradient component bound [100].")
 @cooccurrence_options
 @click.option("--cds", type=float, default=None, help="PPMI context-distribution smoothing exponent [0.75].")
@@ -273,27 +336,65 @@ def cooccurrence_options(command):
 @click.option("--eig", type=float, default=None, help="Eigenvalue weighting p of U*S^p [ppmi 0.5, lsa 1].")
 @click.option("--doc-window", type=int, default=None, help="LSA documents: 0 = lines, N = blocks of N tokens [0].")
 @click.option("--stopwords", default=None, metavar="none|english|FILE", help="LSA stopwords removed [english].")
-@click.option("--sublinear-tf/--raw-tf", "sublinear_tf", default=None, help="LSA term frequency 1+log(tf) or tf [sublinear].")
+@click.option(
+    "--sublinear-tf/--raw-tf", "sublinear_tf", default=None, help="LSA term frequency 1+log(tf) or tf [sublinear]."
+)
 @click.option("--idf", type=click.Choice(IDF_MODES), default=None, help="LSA inverse document frequency [smooth].")
-@click.option("--vectors-out", type=click.Choice(VECTORS_OUT), default=None,
-              help="Write W (input), W + C (sum) or [W, C] (concat) [input; glove sum].")
-@click.option("--epochs", "--iter", "epochs", type=int, default=None,
-              help="Passes over the corpus, or GloVe iterations [5; glove 15].")
+@click.option(
+    "--vectors-out",
+    type=click.Choice(VECTORS_OUT),
+    default=None,
+    help="Write W (input), W + C (sum) or [W, C] (concat) [input; glove sum].",
+)
+@click.option(
+    "--epochs",
+    "--iter",
+    "epochs",
+    type=int,
+    default=None,
+    help="Passes over the corpus, or GloVe iterations [5; glove 15].",
+)
 @click.option("--threads", type=int, default=None, help="Worker threads, 0 = all cores [0].")
 @click.option("--seed", type=int, default=None, help="Random seed [1].")
 @click.option("--save-vocab", type=click.Path(dir_okay=False), default=None, help="Also write the vocabulary.")
-@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
-              help="Encoded-corpus cache [$EMBEDKIT_CACHE_DIR or ~/.cache/embedkit].")
-@click.option("--no-cache", is_flag=True,
-              help="Keep nothing: work in a private temporary directory under $TMPDIR, removed at exit.")
-@click.option("--save-model", type=click.Path(), default=None, metavar="DIR",
-              help="Also save the model (weights, vocabulary, schedule position) to continue it later.")
-@click.option("--checkpoint-every", default=None, metavar="N|Nm",
-              help="Save the model to --save-model DIR every N epochs or N minutes (at kernel-call boundaries).")
-@click.option("--resume", type=click.Path(), default=None, metavar="DIR",
-              help="Continue the interrupted run saved in DIR (its options; same CORPUS).")
-@click.option("--init-from", type=click.Path(), default=None, metavar="DIR",
-              help="Continue training the model in DIR on new text CORPUS (vocabulary merged, alpha restarted).")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Encoded-corpus cache [$EMBEDKIT_CACHE_DIR or ~/.cache/embedkit].",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Keep nothing: work in a private temporary directory under $TMPDIR, removed at exit.",
+)
+@click.option(
+    "--save-model",
+    type=click.Path(),
+    default=None,
+    metavar="DIR",
+    help="Also save the model (weights, vocabulary, schedule position) to continue it later.",
+)
+@click.option(
+    "--checkpoint-every",
+    default=None,
+    metavar="N|Nm",
+    help="Save the model to --save-model DIR every N epochs or N minutes (at kernel-call boundaries).",
+)
+@click.option(
+    "--resume",
+    type=click.Path(),
+    default=None,
+    metavar="DIR",
+    help="Continue the interrupted run saved in DIR (its options; same CORPUS).",
+)
+@click.option(
+    "--init-from",
+    type=click.Path(),
+    default=None,
+    metavar="DIR",
+    help="Continue training the model in DIR on new text CORPUS (vocabulary merged, alpha restarted).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes; only the summary.")
 def train(**params) -> None:
     """Train embeddings on CORPUS (files or directories; .gz/.bz2/.xz read directly).
@@ -323,30 +424,45 @@ def train(**params) -> None:
         if params["save_vocab"]:
             check_output_path(params["save_vocab"], [*inputs, params["output"]], "--save-vocab")
         if params["save_model"]:
-            _check_model_output(params["save_model"], [*inputs, params["output"], *filter(None, [params["save_vocab"]])])
+            _check_model_output(
+                params["save_model"], [*inputs, params["output"], *filter(None, [params["save_vocab"]])]
+            )
     with stage("reading the corpus"):
         prepared = _prepare(params, log, model)
     output_bytes = _output_bytes(prepared.vocab, config)
     check_free_space(params["output"], output_bytes)
     if model_dir:  # the snapshot: W and C, about twice the vectors (GloVe: four times)
-        check_free_space(Path(model_dir) / "CURRENT", output_bytes * (4 if isinstance(config, GloveConfig) else 2),
-                         "the model")
+        check_free_space(
+            Path(model_dir) / "CURRENT", output_bytes * (4 if isinstance(config, GloveConfig) else 2), "the model"
+        )
     # Trainers are imported here: numba (~150 MB resident) loads only after the corpus pass,
     # and not at all for the query commands.
     use_cache, progress = not params["no_cache"], not params["quiet"]
     with stage(f"training {config.name}"):
         if isinstance(config, (Word2VecConfig, GloveConfig)):
+
             def checkpointer(trained):
                 return Checkpointer(trained, model_dir, *checkpoints, log=log) if checkpoints else None
 
             if params["init_from"]:
-                embeddings, report = model.train_more(prepared, params["epochs"], params["alpha"], params["threads"],
-                                                      progress, log, checkpointer, use_cache)
+                embeddings, report = model.train_more(
+                    prepared,
+                    params["epochs"],
+                    params["alpha"],
+                    params["threads"],
+                    progress,
+                    log,
+                    checkpointer,
+                    use_cache,
+                )
             else:
                 model = model or Model.start(prepared, config, *_corpus_and_vocab_options(params))
                 embeddings, report = model.train(prepared, progress, log, checkpointer(model), use_cache)
-            summary = report.summary(config.name, embeddings) if isinstance(config, Word2VecConfig) \
+            summary = (
+                report.summary(config.name, embeddings)
+                if isinstance(config, Word2VecConfig)
                 else report.summary(embeddings)
+            )
         elif isinstance(config, PPMIConfig):
             from .models.count import train_ppmi
 
@@ -369,8 +485,10 @@ def train(**params) -> None:
 
 #: ``train`` options that may accompany --resume / --init-from (everything else comes from the model).
 _RUN_OPTIONS = {"corpus", "output", "threads", "save_vocab", "cache_dir", "no_cache", "checkpoint_every", "quiet"}
-FROM_MODEL_OPTIONS = {"resume": _RUN_OPTIONS | {"resume"},
-                      "init_from": _RUN_OPTIONS | {"init_from", "epochs", "alpha", "save_model"}}
+FROM_MODEL_OPTIONS = {
+    "resume": _RUN_OPTIONS | {"resume"},
+    "init_from": _RUN_OPTIONS | {"init_from", "epochs", "alpha", "save_model"},
+}
 
 
 def _check_options_from_model(params: dict, model) -> None:
@@ -378,13 +496,18 @@ def _check_options_from_model(params: dict, model) -> None:
     ctx = click.get_current_context()
     source = "resume" if params["resume"] else "init_from"
     allowed = FROM_MODEL_OPTIONS[source]
-    given = [name for name in params if name not in allowed
-             and ctx.get_parameter_source(name) not in (click.core.ParameterSource.DEFAULT, None)]
+    given = [
+        name
+        for name in params
+        if name not in allowed and ctx.get_parameter_source(name) not in (click.core.ParameterSource.DEFAULT, None)
+    ]
     if given:
         flags = ", ".join(_flag(name, params[name]) for name in given)
         others = ", ".join(sorted(_flag(name, None) for name in allowed - {"corpus", source}))
-        raise click.UsageError(f"{flags}: with {_flag(source, None)} the options come from the model in "
-                               f"{params[source]} ({model.config.name}); only {others} may be given")
+        raise click.UsageError(
+            f"{flags}: with {_flag(source, None)} the options come from the model in "
+            f"{params[source]} ({model.config.name}); only {others} may be given"
+        )
 
 
 def _checkpoint_interval(params: dict, config) -> tuple | None:
@@ -406,8 +529,10 @@ def _check_model_output(directory: str, inputs: list) -> None:
     """--save-model names a new directory (an existing model is continued with --resume, never replaced)."""
     path = Path(directory)
     if is_model_directory(path):
-        raise StorageError(f"cannot save the model in {directory}: it holds a model already; continue it with "
-                           f"--resume {directory} or give a new directory")
+        raise StorageError(
+            f"cannot save the model in {directory}: it holds a model already; continue it with "
+            f"--resume {directory} or give a new directory"
+        )
     if path.exists():
         raise StorageError(f"cannot save the model in {directory}: it exists; give a new directory name")
     check_output_path(path, inputs, "--save-model")
@@ -456,11 +581,18 @@ def _flag(name: str, value) -> str:
 
 def _prepare(params: dict, log, model=None):
     """The prepared corpus, with the options of ``model`` when resuming one."""
-    options = _corpus_and_vocab_options(params) if model is None else (
-        CorpusOptions(**model.corpus["corpus_options"]), VocabOptions(**model.corpus["vocab_options"]))
+    options = (
+        _corpus_and_vocab_options(params)
+        if model is None
+        else (CorpusOptions(**model.corpus["corpus_options"]), VocabOptions(**model.corpus["vocab_options"]))
+    )
     prepared = prepare_corpus(
-        params["corpus"], *options,
-        cache_dir=params["cache_dir"], use_cache=not params["no_cache"], log=log, warn=_stderr,
+        params["corpus"],
+        *options,
+        cache_dir=params["cache_dir"],
+        use_cache=not params["no_cache"],
+        log=log,
+        warn=_stderr,
     )
     for warning in _reading_warnings(prepared.stats):
         _stderr(f"warning: {warning}")
@@ -469,14 +601,26 @@ def _prepare(params: dict, log, model=None):
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @corpus_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
-              help="SciPy COO .npz file (scipy.sparse.load_npz reads it; 'words' holds the vocabulary).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="SciPy COO .npz file (scipy.sparse.load_npz reads it; 'words' holds the vocabulary).",
+)
 @click.option("--window", type=click.IntRange(1, 255), default=10, help="Maximum context distance.")
 @cooccurrence_options
-@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
-              help="Encoded-corpus cache [$EMBEDKIT_CACHE_DIR or ~/.cache/embedkit].")
-@click.option("--no-cache", is_flag=True,
-              help="Keep nothing: work in a private temporary directory under $TMPDIR, removed at exit.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Encoded-corpus cache [$EMBEDKIT_CACHE_DIR or ~/.cache/embedkit].",
+)
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Keep nothing: work in a private temporary directory under $TMPDIR, removed at exit.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes; only the summary.")
 def cooccur(**params) -> None:
     """Count the word-word co-occurrence matrix of CORPUS (GloVe's cooccur; cached for training)."""
@@ -490,8 +634,9 @@ def cooccur(**params) -> None:
     with stage("reading the corpus"):
         prepared = _prepare(params, log)
     with stage("counting co-occurrences"):
-        matrix = cooccurrences_for(prepared, options, memory, use_cache=not params["no_cache"],
-                                   progress=not params["quiet"], log=log)
+        matrix = cooccurrences_for(
+            prepared, options, memory, use_cache=not params["no_cache"], progress=not params["quiet"], log=log
+        )
     with stage(f"writing {params['output']}"):
         matrix.save_npz(params["output"], prepared.vocab.words)
     click.echo(f"{matrix.nnz:,} nonzero co-occurrences of {matrix.n_words:,} words; wrote {params['output']}")
@@ -502,7 +647,9 @@ def _reading_warnings(stats: dict) -> list[str]:
     known = {f.name for f in fields(CorpusStats)}
     notes = CorpusStats(**{k: v for k, v in stats.items() if k in known}).warnings()
     if stats.get("pruned_below"):
-        notes.append(f"vocabulary pruned while counting: counts of words below {stats['pruned_below']} are lower bounds")
+        notes.append(
+            f"vocabulary pruned while counting: counts of words below {stats['pruned_below']} are lower bounds"
+        )
     return notes
 
 
@@ -519,7 +666,9 @@ def vocab(**params) -> None:
     built.save(params["output"])
     for warning in _reading_warnings({**vars(corpus.stats), "pruned_below": built.pruned_below}):
         _stderr(f"warning: {warning}")
-    click.echo(f"{len(built):,} words ({built.total_words:,} of {corpus.stats.tokens:,} tokens); wrote {params['output']}")
+    click.echo(
+        f"{len(built):,} words ({built.total_words:,} of {corpus.stats.tokens:,} tokens); wrote {params['output']}"
+    )
 
 
 # ----------------------------------------------------------------------------- queries
@@ -558,8 +707,10 @@ QUERY_HELP = """one query per line:
   (an empty line or the end of input quits)"""
 
 
-@cli.command(context_settings=CONTEXT_SETTINGS,
-             help=f"Interactive exploration: read queries from standard input.\n\n\b\n{QUERY_HELP}")
+@cli.command(
+    context_settings=CONTEXT_SETTINGS,
+    help=f"Interactive exploration: read queries from standard input.\n\n\b\n{QUERY_HELP}",
+)
 @click.option("-n", "--topn", type=click.IntRange(min=1), default=10, help="Neighbours per query.")
 @vectors_option
 def query(topn: int, vectors_path: str) -> None:
@@ -614,12 +765,27 @@ def _replacement(value: str | None) -> str | None:
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("source", type=click.Path(dir_okay=False))
 @click.argument("target", type=click.Path(dir_okay=False))
-@click.option("--from", "from_format", type=click.Choice(FORMATS), default="auto",
-              help="Format of SOURCE (auto: detected from the content).")
-@click.option("--to", "to_format", type=click.Choice(FORMATS), default="auto",
-              help="Format of TARGET (auto: .txt/.vec text, .npy native, else word2vec binary).")
-@click.option("--replace-space", metavar="CHAR", default=None, callback=lambda ctx, param, value: _replacement(value),
-              help="Replace whitespace inside words by CHAR (GloVe 840B has words with spaces; '_' is usual).")
+@click.option(
+    "--from",
+    "from_format",
+    type=click.Choice(FORMATS),
+    default="auto",
+    help="Format of SOURCE (auto: detected from the content).",
+)
+@click.option(
+    "--to",
+    "to_format",
+    type=click.Choice(FORMATS),
+    default="auto",
+    help="Format of TARGET (auto: .txt/.vec text, .npy native, else word2vec binary).",
+)
+@click.option(
+    "--replace-space",
+    metavar="CHAR",
+    default=None,
+    callback=lambda ctx, param, value: _replacement(value),
+    help="Replace whitespace inside words by CHAR (GloVe 840B has words with spaces; '_' is usual).",
+)
 @allow_nonfinite_option
 def convert(source: str, target: str, from_format: str, to_format: str, replace_space: str | None) -> None:
     """Convert vectors between word2vec text/binary, GloVe text and the native .npy format.
@@ -686,19 +852,34 @@ def analogy(a: str, b: str, c: str, topn: int, method: str, vectors_path: str) -
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("name", required=False, type=click.Choice(["all", *DATASETS]))
-@click.option("--dataset", "dataset_file", type=click.Path(dir_okay=False), default=None,
-              help="Any similarity (w1 w2 score) or analogy (': section' + a b c d) file.")
-@click.option("--data-dir", type=click.Path(exists=True, file_okay=False), default=None, envvar=DATA_ENV,
-              help=f"Directory with the non-shipped sets (see 'embedkit datasets'); env {DATA_ENV}.")
-@click.option("--restrict-vocab", type=click.IntRange(min=1), default=None,
-              help="Use the N most frequent words [similarity 300000, analogy 30000].")
+@click.option(
+    "--dataset",
+    "dataset_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Any similarity (w1 w2 score) or analogy (': section' + a b c d) file.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    envvar=DATA_ENV,
+    help=f"Directory with the non-shipped sets (see 'embedkit datasets'); env {DATA_ENV}.",
+)
+@click.option(
+    "--restrict-vocab",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Use the N most frequent words [similarity 300000, analogy 30000].",
+)
 @click.option("--method", type=click.Choice(ANALOGY_METHODS), default="3cosadd", help="Analogy objective.")
 @click.option("--sections", is_flag=True, help="Also print the accuracy of every analogy section.")
 @click.option("--case-sensitive", is_flag=True, help="Match words exactly instead of case-folded.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @vectors_option
-def evaluate(name, dataset_file, data_dir, restrict_vocab, method, sections, case_sensitive, as_json,
-             vectors_path) -> None:
+def evaluate(
+    name, dataset_file, data_dir, restrict_vocab, method, sections, case_sensitive, as_json, vectors_path
+) -> None:
     """Score vectors on word-similarity and analogy datasets.
 
     \b
@@ -736,8 +917,11 @@ def evaluate(name, dataset_file, data_dir, restrict_vocab, method, sections, cas
     if as_json:
         payload = {**vars(result)}
         if kind == "analogy":
-            payload.update(accuracy=result.accuracy, semantic_accuracy=result.semantic_accuracy,
-                           syntactic_accuracy=result.syntactic_accuracy)
+            payload.update(
+                accuracy=result.accuracy,
+                semantic_accuracy=result.semantic_accuracy,
+                syntactic_accuracy=result.syntactic_accuracy,
+            )
         click.echo(json.dumps(payload, allow_nan=False))
         return
     click.echo(result.summary())
@@ -757,13 +941,22 @@ def _print_table(rows: list[dict], as_json: bool) -> None:
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.option("--data-dir", type=click.Path(exists=True, file_okay=False), default=None, envvar=DATA_ENV,
-              help=f"Directory searched for the non-shipped sets; env {DATA_ENV}.")
+@click.option(
+    "--data-dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    envvar=DATA_ENV,
+    help=f"Directory searched for the non-shipped sets; env {DATA_ENV}.",
+)
 def datasets(data_dir: str | None) -> None:
     """List the evaluation sets embedkit knows, where each is, and where to get the others."""
     for name, dataset in DATASETS.items():
         path = locate(name, data_dir)
-        where = "shipped" if dataset.shipped else (str(path) if path else f"missing: download {dataset.filename} from {dataset.source}")
+        where = (
+            "shipped"
+            if dataset.shipped
+            else (str(path) if path else f"missing: download {dataset.filename} from {dataset.source}")
+        )
         click.echo(f"{name:<15} {dataset.kind:<10} {dataset.reference:<45} {where}")
 
 
@@ -776,12 +969,26 @@ def bias() -> None:
 
 
 @bias.command(context_settings=CONTEXT_SETTINGS)
-@click.option("--test", "names", multiple=True, metavar="NAME",
-              help="Run only this test (repeatable) [all tests of the set file].")
-@click.option("--sets", "sets_file", type=click.Path(dir_okay=False), default=None,
-              help="TOML file of tests (tables with lists X, Y, A, B) [Caliskan et al. 2017's].")
-@click.option("--permutations", type=click.IntRange(*PERMUTATIONS_RANGE), default=10_000,
-              help="Partitions for the permutation test (all of them when fewer exist).")
+@click.option(
+    "--test",
+    "names",
+    multiple=True,
+    metavar="NAME",
+    help="Run only this test (repeatable) [all tests of the set file].",
+)
+@click.option(
+    "--sets",
+    "sets_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="TOML file of tests (tables with lists X, Y, A, B) [Caliskan et al. 2017's].",
+)
+@click.option(
+    "--permutations",
+    type=click.IntRange(*PERMUTATIONS_RANGE),
+    default=10_000,
+    help="Partitions for the permutation test (all of them when fewer exist).",
+)
 @click.option("--seed", type=click.IntRange(*SEED_RANGE), default=1, help="Seed of the sampled partitions.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @vectors_option
@@ -792,7 +999,8 @@ def weat(names, sets_file, permutations, seed, as_json, vectors_path) -> None:
     Shipped tests (Caliskan, Bryson & Narayanan 2017): flowers-insects, instruments-weapons,
     career-family, math-arts, science-arts. Words missing from the vectors are dropped.
     """
-    from .bias import load_tests, weat as run_weat
+    from .bias import load_tests
+    from .bias import weat as run_weat
 
     tests = load_tests(sets_file)
     unknown = [n for n in names if n not in tests]
@@ -808,8 +1016,21 @@ def weat(names, sets_file, permutations, seed, as_json, vectors_path) -> None:
     if not results:
         raise EmbedkitError("no WEAT test could be run on these vectors")
     if as_json:
-        click.echo(json.dumps([{"test": r.test.name, "effect_size": r.effect_size, "p_value": r.p_value,
-                                "exact": r.exact, "missing": r.missing} for r in results], allow_nan=False))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "test": r.test.name,
+                        "effect_size": r.effect_size,
+                        "p_value": r.p_value,
+                        "exact": r.exact,
+                        "missing": r.missing,
+                    }
+                    for r in results
+                ],
+                allow_nan=False,
+            )
+        )
         return
     for result in results:
         click.echo(result.summary())
@@ -825,8 +1046,12 @@ def _word_list(value: str | None) -> list[str]:
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.option("--words", default=None, metavar="W1,W2,...", help="Words to draw.")
 @click.option("--top", type=click.IntRange(min=3), default=None, help="Draw the N most frequent words.")
-@click.option("--pairs", default=None, metavar="A:B,C:D,...",
-              help="Draw an arrow from A to B for each pair (france:paris,italy:rome,...).")
+@click.option(
+    "--pairs",
+    default=None,
+    metavar="A:B,C:D,...",
+    help="Draw an arrow from A to B for each pair (france:paris,italy:rome,...).",
+)
 @click.option("--method", type=click.Choice(["pca", "tsne"]), default="pca", help="2-D projection.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Image: .png, .svg or .pdf.")
 @click.option("--width", type=click.IntRange(*PLOT_SIDE_RANGE), default=800, help="Width in pixels.")
@@ -852,8 +1077,9 @@ def plot(words, top, pairs, method, output, width, height, title, seed, vectors_
     chosen = _word_list(words) + (embeddings.words[:top] if top else [])
     if not chosen and not pair_list:
         raise click.UsageError("give --words, --top or --pairs")
-    dropped = plot_words(embeddings, chosen, output, pair_list, method, width, height, title, seed,
-                         inputs=[vectors_path])
+    dropped = plot_words(
+        embeddings, chosen, output, pair_list, method, width, height, title, seed, inputs=[vectors_path]
+    )
     if dropped:
         _stderr(f"note: not drawn (zero or non-finite vector): {', '.join(dropped)}")
     click.echo(f"wrote {output}")

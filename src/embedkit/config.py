@@ -17,7 +17,6 @@ from .errors import ConfigError
 from .files import read_text_file
 from .memory import total_memory_bytes
 
-
 ARCHITECTURES = ("skipgram", "cbow")
 LOSSES = ("ns", "hs")
 VECTORS_OUT = ("input", "sum", "concat")
@@ -104,9 +103,11 @@ class Word2VecConfig:
         _require(self.architecture in ARCHITECTURES, f"architecture must be one of {', '.join(ARCHITECTURES)}")
         _require(self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}")
         _require(self.vectors_out in VECTORS_OUT, f"vectors_out must be one of {', '.join(VECTORS_OUT)}")
-        _require(self.loss == "ns" or self.vectors_out == "input",
-                 f"vectors_out={self.vectors_out} needs negative sampling: hierarchical softmax has no "
-                 "per-word output vectors")
+        _require(
+            self.loss == "ns" or self.vectors_out == "input",
+            f"vectors_out={self.vectors_out} needs negative sampling: hierarchical softmax has no "
+            "per-word output vectors",
+        )
         _in_range("dim", self.dim, 1, MAX_DIM)
         _in_range("window", self.window, 1, MAX_WINDOW)
         _in_range("negative", self.negative, 1, MAX_NEGATIVE)
@@ -115,8 +116,10 @@ class Word2VecConfig:
         if self.alpha is not None:
             _in_range("alpha", self.alpha, 0.0, FLOAT32_MAX, low_open=True)
         if self.min_alpha is not None:
-            _require(0 <= self.min_alpha <= self.learning_rate,
-                     f"min_alpha must be in [0, alpha={self.learning_rate:g}], got {self.min_alpha:g}")
+            _require(
+                0 <= self.min_alpha <= self.learning_rate,
+                f"min_alpha must be in [0, alpha={self.learning_rate:g}], got {self.min_alpha:g}",
+            )
         _in_range("epochs", self.epochs, 1, MAX_EPOCHS)
         _in_range("threads", self.threads, 0, MAX_THREADS, note=" (0 = all cores)")
         _check_seed(self.seed)
@@ -348,8 +351,12 @@ def _check_seed(seed: int) -> None:
 
 #: Field annotation -> the Python types a value of that field may have (bool is not an int here).
 _FIELD_TYPES = {
-    "int": (int,), "int | None": (int, type(None)), "float": (int, float), "float | None": (int, float, type(None)),
-    "bool": (bool,), "str": (str,),
+    "int": (int,),
+    "int | None": (int, type(None)),
+    "float": (int, float),
+    "float | None": (int, float, type(None)),
+    "bool": (bool,),
+    "str": (str,),
 }
 
 

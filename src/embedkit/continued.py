@@ -110,13 +110,27 @@ def remapped(prepared: PreparedCorpus, vocab: Vocabulary, new_rows: np.ndarray) 
             for start in range(0, encoded.n_tokens, _BLOCK_TOKENS):
                 fh.write(mapping[encoded.read_ids(start, min(start + _BLOCK_TOKENS, encoded.n_tokens))].tobytes())
         raw_to_npy(raw, Path(scratch) / "ids.npy", np.dtype(np.int32), encoded.n_tokens)
-        yield PreparedCorpus(vocab, EncodedCorpus(Path(scratch) / "ids.npy", encoded.sentence_starts),
-                             prepared.stats, False, None, prepared.warn)
+        yield PreparedCorpus(
+            vocab,
+            EncodedCorpus(Path(scratch) / "ids.npy", encoded.sentence_starts),
+            prepared.stats,
+            False,
+            None,
+            prepared.warn,
+        )
 
 
-def continue_training(model, prepared: PreparedCorpus, epochs: int | None = None, alpha: float | None = None,
-                      threads: int | None = None, progress: bool = True, log: Callable[[str], None] | None = None,
-                      checkpoint_factory: Callable | None = None, use_cache: bool = True):
+def continue_training(
+    model,
+    prepared: PreparedCorpus,
+    epochs: int | None = None,
+    alpha: float | None = None,
+    threads: int | None = None,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+    checkpoint_factory: Callable | None = None,
+    use_cache: bool = True,
+):
     """Train ``model`` further on new text (in place); see the module docstring for the policy.
 
     Parameters
@@ -136,8 +150,10 @@ def continue_training(model, prepared: PreparedCorpus, epochs: int | None = None
     """
     merged, old_rows, new_rows = merge_vocabularies(model.vocab, prepared.vocab)
     if log:
-        log(f"continued training: {len(model.vocab):,} words + {len(merged) - len(model.vocab):,} new = "
-            f"{len(merged):,}; learning rate restarts from alpha")
+        log(
+            f"continued training: {len(model.vocab):,} words + {len(merged) - len(model.vocab):,} new = "
+            f"{len(merged):,}; learning rate restarts from alpha"
+        )
     changes = {k: v for k, v in (("epochs", epochs), ("alpha", alpha), ("threads", threads)) if v is not None}
     if "alpha" in changes and not isinstance(model.config, GloveConfig) and model.config.min_alpha is not None:
         changes["min_alpha"] = min(model.config.min_alpha, changes["alpha"])

@@ -37,8 +37,8 @@ from tqdm.auto import tqdm
 
 from . import _cooccur_kernels as kernels
 from . import signals
-from .config import DEFAULT_MEMORY_GIB
 from .cache import FORMAT_VERSION, Manifest, entry_key, load_or_build, private_directory, stderr_warning
+from .config import DEFAULT_MEMORY_GIB
 from .encode import EncodedCorpus, PreparedCorpus, raw_to_npy
 from .errors import ConfigError, CorpusError
 from .files import atomic_writer
@@ -134,7 +134,7 @@ class Cooccurrences:
         _write_meta(directory, self.n_words, self.options)
 
     @classmethod
-    def load(cls, directory: str | os.PathLike) -> "Cooccurrences":
+    def load(cls, directory: str | os.PathLike) -> Cooccurrences:
         """Open a matrix written by :meth:`save` or :func:`count_cooccurrences` (memory mapped)."""
         directory = Path(directory)
         meta = json.loads((directory / "meta.json").read_text())
@@ -145,8 +145,15 @@ class Cooccurrences:
         with the vocabulary as an extra ``words`` array (atomic write)."""
         full = self.to_csr().tocoo()
         with atomic_writer(path, "wb") as fh:
-            np.savez(fh, row=full.row, col=full.col, data=full.data, shape=np.array(full.shape),
-                     format=np.array("coo"), words=np.array(words))
+            np.savez(
+                fh,
+                row=full.row,
+                col=full.col,
+                data=full.data,
+                shape=np.array(full.shape),
+                format=np.array("coo"),
+                words=np.array(words),
+            )
 
 
 def _write_meta(directory: Path, n_words: int, options: CooccurrenceOptions) -> None:
@@ -161,10 +168,12 @@ class _MemoryPlan:
     merge_cells: int
 
     @classmethod
-    def for_budget(cls, memory_gib: float, n_words: int, window: int, longest_sentence: int) -> "_MemoryPlan":
+    def for_budget(cls, memory_gib: float, n_words: int, window: int, longest_sentence: int) -> _MemoryPlan:
         if memory_gib < MIN_MEMORY_GIB:
-            raise ConfigError(f"--memory must be at least {MIN_MEMORY_GIB:.3f} GiB ({MIN_MEMORY_GIB * 1024:g} MiB), "
-                              f"got {memory_gib:g} GiB")
+            raise ConfigError(
+                f"--memory must be at least {MIN_MEMORY_GIB:.3f} GiB ({MIN_MEMORY_GIB * 1024:g} MiB), "
+                f"got {memory_gib:g} GiB"
+            )
         budget = int(memory_gib * _GIB)
         quarter = budget // 4
         return cls(
@@ -244,7 +253,9 @@ class CellSink:
     def close(self) -> None:
         for name, fh in self.files.items():
             fh.close()
-            raw_to_npy(self.directory / f"{name}.raw", self.directory / f"{name}.npy", np.dtype(_DTYPES[name]), self.count)
+            raw_to_npy(
+                self.directory / f"{name}.raw", self.directory / f"{name}.npy", np.dtype(_DTYPES[name]), self.count
+            )
 
     @staticmethod
     def read(directory: Path, mmap_mode: str | None = "r") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -316,8 +327,18 @@ def count_cooccurrences(
                 sentence = int(first)
                 while sentence < last:
                     sentence, n_events = kernels.count_sentences(
-                        ids, starts, sentence, int(last), base, options.window, options.symmetric,
-                        weighted, n_words, dense, events, n_events,
+                        ids,
+                        starts,
+                        sentence,
+                        int(last),
+                        base,
+                        options.window,
+                        options.symmetric,
+                        weighted,
+                        n_words,
+                        dense,
+                        events,
+                        n_events,
                     )
                     if sentence < last:
                         runs.add(*_collapse_events(events[:n_events], weighted))
@@ -333,7 +354,9 @@ def count_cooccurrences(
         _write_dense(dense, sink, plan.merge_cells)
         del dense
         for keys, sums in runs.merged_ranges(plan.merge_cells):
-            sink.write((keys // np.uint64(n_words)).astype(np.int32), (keys % np.uint64(n_words)).astype(np.int32), sums)
+            sink.write(
+                (keys // np.uint64(n_words)).astype(np.int32), (keys % np.uint64(n_words)).astype(np.int32), sums
+            )
         sink.close()
         _write_meta(out, n_words, options)
     finally:
@@ -343,8 +366,10 @@ def count_cooccurrences(
     if result.stored == 0:
         raise CorpusError(f"no co-occurrences: no line has two in-vocabulary words within {options.window} tokens")
     if log:
-        log(f"co-occurrences: {result.nnz:,} nonzeros ({result.stored:,} stored), {n_runs} "
-            f"sorted run(s) of which {n_spilled} spilled to disk, {time.perf_counter() - started:.1f} s")
+        log(
+            f"co-occurrences: {result.nnz:,} nonzeros ({result.stored:,} stored), {n_runs} "
+            f"sorted run(s) of which {n_spilled} spilled to disk, {time.perf_counter() - started:.1f} s"
+        )
     return result
 
 
@@ -359,7 +384,7 @@ def _write_dense(dense: np.ndarray, sink: CellSink, max_cells: int) -> None:
         return
     rows_per_block = max(1, max_cells // dense.shape[1])
     for r0 in range(0, dense.shape[0], rows_per_block):
-        block = dense[r0:r0 + rows_per_block]
+        block = dense[r0 : r0 + rows_per_block]
         rows, cols = np.nonzero(block)
         sink.write(rows + r0, cols, block[rows, cols])
 
@@ -400,14 +425,18 @@ def cooccurrences_for(
             meta = json.loads(manifest.verify("meta.json")[0].read_text(encoding="utf-8"))
             if meta != {"n_words": n_words, "options": asdict(options)}:
                 raise ValueError("meta.json: written for another vocabulary or options")
-            lengths = {manifest.verify(f"{name}.npy", _DTYPES[name], None if name == "values" else n_words,
-                                       positive=name == "values")[1]
-                       for name in _ARRAYS}
+            lengths = {
+                manifest.verify(
+                    f"{name}.npy", _DTYPES[name], None if name == "values" else n_words, positive=name == "values"
+                )[1]
+                for name in _ARRAYS
+            }
             if len(lengths) != 1:
                 raise ValueError("rows.npy, cols.npy and values.npy differ in length")
         return Cooccurrences(*CellSink.read(directory), n_words, options)
 
-    result, _, from_cache = load_or_build(target, "co-occurrences", inputs, build, open_entry,
-                                          log or (lambda message: None), warn)
+    result, _, from_cache = load_or_build(
+        target, "co-occurrences", inputs, build, open_entry, log or (lambda message: None), warn
+    )
     result.from_cache = from_cache
     return result

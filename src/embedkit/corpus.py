@@ -139,8 +139,9 @@ def _stat_mode(path: Path, missing: str) -> int:
 def _check_regular(path: Path, mode: int) -> None:
     kind = not_regular_kind(mode)
     if kind is not None:
-        raise CorpusError(f"{path} is not a regular file ({kind}); embedkit reads the corpus more than once: "
-                          "save it to a file first")
+        raise CorpusError(
+            f"{path} is not a regular file ({kind}); embedkit reads the corpus more than once: save it to a file first"
+        )
 
 
 def _walk(directory: Path) -> list[Path]:
@@ -247,7 +248,7 @@ class Corpus:
                     raise _binary_file(path, head.count(b"\n", 0, head.index(b"\x00")) + 1)
                 for number, raw in enumerate(fh, start=1):
                     if number == 1 and raw.startswith(codecs.BOM_UTF8):
-                        raw = raw[len(codecs.BOM_UTF8):]
+                        raw = raw[len(codecs.BOM_UTF8) :]
                     if b"\x00" in raw:
                         raise _binary_file(path, number)
                     try:

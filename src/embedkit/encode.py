@@ -33,7 +33,7 @@ from .cache import (
 )
 from .corpus import Corpus, CorpusOptions, CorpusStats
 from .errors import CorpusError
-from .vocab import Vocabulary, VocabOptions
+from .vocab import VocabOptions, Vocabulary
 
 __all__ = ["EncodedCorpus", "PreparedCorpus", "default_cache_dir", "prepare_corpus", "raw_to_npy"]
 
@@ -125,7 +125,7 @@ class EncodedCorpus:
         return np.concatenate(([0], cut, [self.n_sentences])).astype(np.int64)
 
     @classmethod
-    def encode(cls, sentences: Iterable[Sequence[str]], vocab: Vocabulary, directory: Path) -> "EncodedCorpus":
+    def encode(cls, sentences: Iterable[Sequence[str]], vocab: Vocabulary, directory: Path) -> EncodedCorpus:
         """Encode ``sentences`` with ``vocab`` into ``directory/ids.npy`` and ``sentence_starts.npy``.
 
         Streams: at most about 260,000 ids are held in memory at a time.
@@ -161,7 +161,7 @@ class EncodedCorpus:
         return cls.load(directory)
 
     @classmethod
-    def load(cls, directory: Path) -> "EncodedCorpus":
+    def load(cls, directory: Path) -> EncodedCorpus:
         """Open the arrays written by :meth:`encode` (ids stay on disk)."""
         return cls(directory / "ids.npy", np.load(directory / "sentence_starts.npy"))
 
@@ -239,8 +239,12 @@ def prepare_corpus(
     log = log or (lambda message: None)
     warn = warn or log or stderr_warning
     corpus = Corpus(paths, corpus_options)
-    inputs = {"format": FORMAT_VERSION, "files": corpus.fingerprint(), "corpus": asdict(corpus_options),
-              "vocab": asdict(vocab_options)}
+    inputs = {
+        "format": FORMAT_VERSION,
+        "files": corpus.fingerprint(),
+        "corpus": asdict(corpus_options),
+        "vocab": asdict(vocab_options),
+    }
     root = usable_cache_root(cache_dir, warn) if use_cache else None
     target = root / entry_key(inputs) if root is not None else None
 

@@ -58,8 +58,14 @@ class SimilarityResult:
 
     def row(self) -> dict:
         """One line of the ``evaluate all`` table."""
-        return {"dataset": self.dataset, "metric": "spearman", "score": self.spearman, "used": self.pairs,
-                "total": self.pairs + self.oov_pairs, "oov": self.oov_pairs}
+        return {
+            "dataset": self.dataset,
+            "metric": "spearman",
+            "score": self.spearman,
+            "used": self.pairs,
+            "total": self.pairs + self.oov_pairs,
+            "oov": self.oov_pairs,
+        }
 
     def summary(self) -> str:
         total = self.pairs + self.oov_pairs
@@ -102,13 +108,21 @@ class AnalogyResult:
 
     def row(self) -> dict:
         """One line of the ``evaluate all`` table (``oov``: questions skipped by the restriction)."""
-        return {"dataset": self.dataset, "metric": f"accuracy {self.method}", "score": self.accuracy,
-                "used": self.questions, "total": self.questions + self.oov_questions, "oov": self.oov_questions}
+        return {
+            "dataset": self.dataset,
+            "metric": f"accuracy {self.method}",
+            "score": self.accuracy,
+            "used": self.questions,
+            "total": self.questions + self.oov_questions,
+            "oov": self.oov_questions,
+        }
 
     def section_lines(self) -> list[str]:
         """Per-section accuracy lines."""
-        return [f"  {name:<30} " + (f"{correct / total:.4f}" if total else "     -") + f" ({correct}/{total})"
-                for name, correct, total in self.sections]
+        return [
+            f"  {name:<30} " + (f"{correct / total:.4f}" if total else "     -") + f" ({correct}/{total})"
+            for name, correct, total in self.sections
+        ]
 
     def summary(self) -> str:
         return (
@@ -141,8 +155,11 @@ def guess_kind(path: str | os.PathLike) -> str:
 
 def _lines(path: str | os.PathLike) -> list[tuple[int, str]]:
     """(line number, line) of the non-blank lines of a dataset file."""
-    return [(number, line) for number, line in enumerate(read_text_file(path, "dataset", DatasetError).splitlines(), start=1)
-            if line.strip()]
+    return [
+        (number, line)
+        for number, line in enumerate(read_text_file(path, "dataset", DatasetError).splitlines(), start=1)
+        if line.strip()
+    ]
 
 
 def _lookup(embeddings: Embeddings, usable: np.ndarray, case_insensitive: bool) -> dict[str, int]:
@@ -158,8 +175,9 @@ def _lookup(embeddings: Embeddings, usable: np.ndarray, case_insensitive: bool) 
 def _similarity_pair(path, number: int, line: str) -> tuple[str, str, float]:
     parts = [p.strip() for p in (line.split("\t") if "\t" in line else line.split())]
     if len(parts) != 3:
-        raise DatasetError(f"{path}:{number}: expected 'word1 word2 score' (3 columns), got {len(parts)}: "
-                            f"{line.strip()[:60]!r}")
+        raise DatasetError(
+            f"{path}:{number}: expected 'word1 word2 score' (3 columns), got {len(parts)}: {line.strip()[:60]!r}"
+        )
     try:
         score = float(parts[2])
     except ValueError:
@@ -204,8 +222,7 @@ def evaluate_similarity(
         gold.append(score)
         model.append(float(unit[table[a]] @ unit[table[b]]))
     if len(gold) < 2:
-        raise DatasetError(f"{path}: fewer than two pairs with both words in the vocabulary "
-                            "(with a nonzero vector)")
+        raise DatasetError(f"{path}: fewer than two pairs with both words in the vocabulary (with a nonzero vector)")
     for values, what in ((model, "cosine similarities"), (gold, "human scores")):
         if min(values) == max(values):
             raise DatasetError(f"{path}: all {len(values)} {what} are equal; Spearman's rho is undefined")
@@ -250,8 +267,10 @@ def evaluate_analogy(
             continue
         words = line.split()
         if len(words) != 4:
-            raise DatasetError(f"{path}:{number}: expected a question 'a b c d' or a ': section' line, got "
-                                f"{len(words)} word(s): {line.strip()[:60]!r}")
+            raise DatasetError(
+                f"{path}:{number}: expected a question 'a b c d' or a ': section' line, got "
+                f"{len(words)} word(s): {line.strip()[:60]!r}"
+            )
         if not sections:
             raise DatasetError(f"{path}:{number}: analogy question before the first ': section' line")
         if case_insensitive:
@@ -262,8 +281,9 @@ def evaluate_analogy(
         sections[-1][1].append(tuple(table[w] for w in words))
     fold = (lambda w: w.upper()) if case_insensitive else (lambda w: w)
     # -1: a candidate without a direction, never an answer
-    canonical = np.array([table[fold(w)] if usable[i] else -1 for i, w in enumerate(embeddings.words[:len(usable)])],
-                         dtype=np.int64)
+    canonical = np.array(
+        [table[fold(w)] if usable[i] else -1 for i, w in enumerate(embeddings.words[: len(usable)])], dtype=np.int64
+    )
     result = AnalogyResult(name or Path(path).stem, method, 0, 0, oov)
     for section, questions in sections:
         asked = np.array(questions, dtype=np.int64).reshape(-1, 4)
@@ -272,8 +292,7 @@ def evaluate_analogy(
         result.correct += correct
         result.questions += len(questions)
     if result.questions == 0:
-        raise DatasetError(f"{path}: no analogy question has all its words in the vocabulary "
-                            "(with a nonzero vector)")
+        raise DatasetError(f"{path}: no analogy question has all its words in the vocabulary (with a nonzero vector)")
     return result
 
 
@@ -338,8 +357,10 @@ def evaluate_all(
             if dataset.kind == "similarity":
                 results.append(evaluate_similarity(embeddings, path, name, case_insensitive=case_insensitive))
             else:
-                results += [evaluate_analogy(embeddings, path, name, method=m, case_insensitive=case_insensitive)
-                            for m in methods]
+                results += [
+                    evaluate_analogy(embeddings, path, name, method=m, case_insensitive=case_insensitive)
+                    for m in methods
+                ]
         except EmbedkitError as exc:
             skipped.append(f"{name}: {exc}")
     return results, skipped

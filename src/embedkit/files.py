@@ -55,7 +55,7 @@ def sweep_stale(target: str | os.PathLike) -> int:
     except OSError:
         return 0
     for sibling in siblings:
-        pid = sibling.name[len(target.name) + 2:].split(".", 1)[0]
+        pid = sibling.name[len(target.name) + 2 :].split(".", 1)[0]
         if not pid.isdigit() or _alive(int(pid)):
             continue
         with contextlib.suppress(OSError):
@@ -296,8 +296,12 @@ def _same_path(a: str | os.PathLike, b: Path) -> bool:
 
 def not_regular_kind(mode: int) -> str | None:
     """What a file that is not a regular file or directory is, in words ("a pipe"), else None."""
-    for test, kind in ((stat.S_ISFIFO, "a pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device")):
+    for test, kind in (
+        (stat.S_ISFIFO, "a pipe"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
         if test(mode):
             return kind
     return None
@@ -331,7 +335,7 @@ def read_text_file(path: str | os.PathLike, what: str, error: type[EmbedkitError
     except OSError as exc:
         raise error(f"cannot read {what} {path}: {describe_os_error(exc)}") from None
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     if b"\x00" in data:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         raise error(f"{path}:{line}: the {what} looks like a binary file (NUL bytes), not text")
@@ -339,8 +343,9 @@ def read_text_file(path: str | os.PathLike, what: str, error: type[EmbedkitError
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise error(f"{path}:{line}: the {what} is not UTF-8 text (byte 0x{data[exc.start]:02x}); "
-                    "convert it to UTF-8") from None
+        raise error(
+            f"{path}:{line}: the {what} is not UTF-8 text (byte 0x{data[exc.start]:02x}); convert it to UTF-8"
+        ) from None
 
 
 def free_bytes(directory: str | os.PathLike) -> int:

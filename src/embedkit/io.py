@@ -147,7 +147,9 @@ def write_vectors(path: str | os.PathLike, words: list[str], vectors: np.ndarray
     if fmt == "auto":
         fmt = format_for_path(path)
     if fmt not in FORMATS[1:]:
-        raise VectorsFormatError(f"cannot write {path}: unknown vectors format {fmt!r} (choose from {', '.join(FORMATS)})")
+        raise VectorsFormatError(
+            f"cannot write {path}: unknown vectors format {fmt!r} (choose from {', '.join(FORMATS)})"
+        )
     encoded = [word.encode("utf-8") for word in words]
     _check_writable_words(path, words, encoded, fmt)
     if fmt == "native":
@@ -168,7 +170,7 @@ def write_vectors(path: str | os.PathLike, words: list[str], vectors: np.ndarray
         else:
             row_format = " ".join(["%.9g"] * dim)
             for word, row in zip(words, vectors.tolist()):
-                fh.write(f"{word} {row_format % tuple(row)}\n".encode("utf-8"))
+                fh.write(f"{word} {row_format % tuple(row)}\n".encode())
 
 
 def _check_writable_words(path, words: list[str], encoded: list[bytes], fmt: str) -> None:
@@ -208,7 +210,9 @@ def replace_whitespace(words: list[str], replacement: str) -> list[str]:
         If ``replacement`` is empty or has whitespace, or two words become the same.
     """
     if not replacement or _WHITESPACE.search(replacement):
-        raise VectorsFormatError(f"the replacement of whitespace must be non-empty without whitespace, got {replacement!r}")
+        raise VectorsFormatError(
+            f"the replacement of whitespace must be non-empty without whitespace, got {replacement!r}"
+        )
     replaced = [_WHITESPACE.sub(replacement, word.strip()) for word in words]
     first: dict[str, str] = {}
     for old, new in zip(words, replaced):
@@ -297,7 +301,7 @@ def _read_file(path: Path, what: str, limit: int = -1) -> bytes:
 def _read_word2vec_or_glove(path: Path, data: bytes, fmt: str) -> tuple[list[str], np.ndarray, tuple[str, int]]:
     """Words, vectors and how messages number the rows: ``("line", first row's line)`` or ``("row", 1)``."""
     if data.startswith(_BOM):
-        data = data[len(_BOM):]
+        data = data[len(_BOM) :]
     if not data.strip():
         raise VectorsFormatError(f"vectors file is empty: {path}")
     header = _parse_header(path, data)
@@ -338,11 +342,14 @@ def _parse_header(path: Path, data: bytes) -> tuple[int, int, int] | None:
         return None
     if not all(f.isdigit() for f in fields):
         raise VectorsFormatError(
-            f"{path}: line 1: header {data[:end].strip().decode()!r} must be two positive integers 'V D' (words, dimension)"
+            f"{path}: line 1: header {data[:end].strip().decode()!r} must be two positive integers "
+            "'V D' (words, dimension)"
         )
     n, dim = int(fields[0]), int(fields[1])
     if n == 0 or dim == 0:
-        raise VectorsFormatError(f"{path}: line 1: header announces {n} words of dimension {dim}; the file holds no vectors")
+        raise VectorsFormatError(
+            f"{path}: line 1: header announces {n} words of dimension {dim}; the file holds no vectors"
+        )
     return n, dim, end + 1
 
 
@@ -356,7 +363,7 @@ def _looks_like_text(data: bytes, header: tuple[int, int, int] | None) -> bool:
     end = len(data) if end < 0 else end
     if header is not None:
         fields = data[start:end].split()
-        if len(fields) > header[1] and all(_is_number(f) for f in fields[-header[1]:]):
+        if len(fields) > header[1] and all(_is_number(f) for f in fields[-header[1] :]):
             return True
     sample = data[start : max(start + _SNIFF_BYTES, end + 1)]
     if _CONTROL.search(sample):
@@ -370,7 +377,9 @@ def _looks_like_text(data: bytes, header: tuple[int, int, int] | None) -> bool:
     return True
 
 
-def _read_binary(path: Path, data: bytes, header: tuple[int, int, int]) -> tuple[list[str], np.ndarray, tuple[str, int]]:
+def _read_binary(
+    path: Path, data: bytes, header: tuple[int, int, int]
+) -> tuple[list[str], np.ndarray, tuple[str, int]]:
     n, dim, pos = header
     row_bytes = 4 * dim
     size = len(data)
@@ -565,8 +574,10 @@ def _map_npy(path: Path) -> np.ndarray:
     expected = offset + 4 * shape[0] * shape[1]
     if size != expected:
         state = "truncated" if size < expected else f"{size - expected:,} bytes after the matrix"
-        raise VectorsFormatError(f"{path}: {state}: its header announces {shape[0]:,} x {shape[1]:,} float32 "
-                                 f"({expected:,} bytes) and the file has {size:,}")
+        raise VectorsFormatError(
+            f"{path}: {state}: its header announces {shape[0]:,} x {shape[1]:,} float32 "
+            f"({expected:,} bytes) and the file has {size:,}"
+        )
     try:
         return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran_order else "C")
     except OSError as exc:

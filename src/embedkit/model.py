@@ -42,7 +42,7 @@ from .encode import PreparedCorpus
 from .errors import ConfigError, ModelError, StorageError, storage_error
 from .files import atomic_directory, atomic_writer
 from .vectors import Embeddings
-from .vocab import Vocabulary, VocabOptions
+from .vocab import VocabOptions, Vocabulary
 
 #: Version of the model directory layout; a model of another version is refused.
 MODEL_FORMAT = 1
@@ -107,8 +107,9 @@ class Model:
         return self.state.epoch >= self.config.epochs
 
     @classmethod
-    def start(cls, prepared: PreparedCorpus, config, corpus_options: CorpusOptions,
-              vocab_options: VocabOptions) -> "Model":
+    def start(
+        cls, prepared: PreparedCorpus, config, corpus_options: CorpusOptions, vocab_options: VocabOptions
+    ) -> Model:
         """A model before its first update (initial parameters from ``config.seed``)."""
         if isinstance(config, GloveConfig):
             from .models.glove import GloveState, check_trainable, initial_parameters
@@ -120,14 +121,24 @@ class Model:
 
             check_trainable(prepared, config)
             state = initial_state(len(prepared.vocab), config)
-        corpus = {"tokens": prepared.encoded.n_tokens, "sentences": prepared.encoded.n_sentences,
-                  "corpus_options": asdict(corpus_options), "vocab_options": asdict(vocab_options)}
+        corpus = {
+            "tokens": prepared.encoded.n_tokens,
+            "sentences": prepared.encoded.n_sentences,
+            "corpus_options": asdict(corpus_options),
+            "vocab_options": asdict(vocab_options),
+        }
         return cls(config, prepared.vocab, state, corpus)
 
     # ------------------------------------------------------------------ training
 
-    def train(self, prepared: PreparedCorpus, progress: bool = True, log: Callable[[str], None] | None = None,
-              checkpoint: Callable[[object, bool], None] | None = None, use_cache: bool = True):
+    def train(
+        self,
+        prepared: PreparedCorpus,
+        progress: bool = True,
+        log: Callable[[str], None] | None = None,
+        checkpoint: Callable[[object, bool], None] | None = None,
+        use_cache: bool = True,
+    ):
         """Train from the current state to the end of the schedule.
 
         Parameters
@@ -170,15 +181,22 @@ class Model:
 
         return train_word2vec(prepared, self.config, progress, log, self.state, checkpoint)
 
-    def train_more(self, prepared: PreparedCorpus, epochs: int | None = None, alpha: float | None = None,
-                   threads: int | None = None, progress: bool = True, log: Callable[[str], None] | None = None,
-                   checkpoint_factory: Callable | None = None, use_cache: bool = True):
+    def train_more(
+        self,
+        prepared: PreparedCorpus,
+        epochs: int | None = None,
+        alpha: float | None = None,
+        threads: int | None = None,
+        progress: bool = True,
+        log: Callable[[str], None] | None = None,
+        checkpoint_factory: Callable | None = None,
+        use_cache: bool = True,
+    ):
         """Continue training on new text (vocabulary merged, learning rate restarted); see
         :func:`embedkit.continued.continue_training`."""
         from .continued import continue_training
 
-        return continue_training(self, prepared, epochs, alpha, threads, progress, log, checkpoint_factory,
-                                 use_cache)
+        return continue_training(self, prepared, epochs, alpha, threads, progress, log, checkpoint_factory, use_cache)
 
     def check_corpus(self, prepared: PreparedCorpus) -> None:
         """Refuse a corpus other than the one the model is trained on.
@@ -189,11 +207,14 @@ class Model:
             If the vocabulary (words or counts) or the number of encoded tokens differ.
         """
         if self.text_rows is None:
-            same_words = (prepared.vocab.words == self.vocab.words
-                          and np.array_equal(prepared.vocab.counts, self.vocab.counts))
+            same_words = prepared.vocab.words == self.vocab.words and np.array_equal(
+                prepared.vocab.counts, self.vocab.counts
+            )
         else:
-            same_words = (len(prepared.vocab) == len(self.text_rows)
-                          and [self.vocab.words[r] for r in self.text_rows.tolist()] == prepared.vocab.words)
+            same_words = (
+                len(prepared.vocab) == len(self.text_rows)
+                and [self.vocab.words[r] for r in self.text_rows.tolist()] == prepared.vocab.words
+            )
         same = prepared.encoded.n_tokens == self.corpus["tokens"] and same_words
         if not same:
             raise ModelError(
@@ -213,8 +234,9 @@ class Model:
             inputs, outputs = self.state.W[:, :dim], self.state.C[:, :dim]
         else:
             if which != "input" and self.config.loss == "hs":
-                raise ConfigError(f"vectors_out={which} needs negative sampling: hierarchical softmax has no "
-                                  "per-word output vectors")
+                raise ConfigError(
+                    f"vectors_out={which} needs negative sampling: hierarchical softmax has no per-word output vectors"
+                )
             inputs, outputs = self.state.syn0, self.state.syn1
         return Embeddings(self.vocab.words, output_vectors(inputs, outputs, which))
 
@@ -244,7 +266,9 @@ class Model:
                 (work / CURRENT).write_text("snapshot-000001\n")
             return time.perf_counter() - started
         current = _current_snapshot(directory)
-        name = f"snapshot-{int(current.split('-')[-1]) + 1:06d}" if current.startswith("snapshot-") else "snapshot-000001"
+        name = (
+            f"snapshot-{int(current.split('-')[-1]) + 1:06d}" if current.startswith("snapshot-") else "snapshot-000001"
+        )
         with atomic_directory(directory / name, replace=True) as work:
             self._write_snapshot(work)
         with atomic_writer(directory / CURRENT, "w") as fh:
@@ -266,18 +290,26 @@ class Model:
                 scalars[f.name] = value
         if self.text_rows is not None:
             np.save(work / "text_rows.npy", self.text_rows)
-            arrays["text_rows"] = {"shape": list(self.text_rows.shape), "dtype": self.text_rows.dtype.str,
-                                   "crc32": _crc(self.text_rows)}
+            arrays["text_rows"] = {
+                "shape": list(self.text_rows.shape),
+                "dtype": self.text_rows.dtype.str,
+                "crc32": _crc(self.text_rows),
+            }
         self.vocab.save(work / _VOCAB)
         meta = {
-            "format": MODEL_FORMAT, "embedkit": __version__, "kind": self.kind, "config": asdict(self.config),
-            "state": scalars, "arrays": arrays, "corpus": self.corpus,
+            "format": MODEL_FORMAT,
+            "embedkit": __version__,
+            "kind": self.kind,
+            "config": asdict(self.config),
+            "state": scalars,
+            "arrays": arrays,
+            "corpus": self.corpus,
             "vocab": {"words": len(self.vocab), "crc32": zlib.crc32((work / _VOCAB).read_bytes())},
         }
         (work / _META).write_text(json.dumps(meta, indent=1))
 
     @classmethod
-    def load(cls, directory: str | os.PathLike) -> "Model":
+    def load(cls, directory: str | os.PathLike) -> Model:
         """Read the current snapshot of a model directory, checking every array's CRC-32.
 
         Raises
@@ -290,8 +322,10 @@ class Model:
         if not directory.is_dir():
             raise ModelError(f"model directory not found: {directory}")
         if not is_model_directory(directory):
-            raise ModelError(f"{directory} is not a model directory (no {CURRENT} file); save one with "
-                             "embedkit train --save-model DIR")
+            raise ModelError(
+                f"{directory} is not a model directory (no {CURRENT} file); save one with "
+                "embedkit train --save-model DIR"
+            )
         snapshot = directory / _current_snapshot(directory)
         for entry in snapshot.iterdir():
             if not entry.is_file() or entry.is_symlink():
@@ -299,8 +333,9 @@ class Model:
         try:
             meta = json.loads((snapshot / _META).read_text())
             if meta.get("format") != MODEL_FORMAT:
-                raise ModelError(f"{directory}: a model of format {meta.get('format')!r}; this embedkit reads "
-                                 f"format {MODEL_FORMAT}")
+                raise ModelError(
+                    f"{directory}: a model of format {meta.get('format')!r}; this embedkit reads format {MODEL_FORMAT}"
+                )
             config_class = _CONFIGS[meta["kind"]]
             config = config_from_options(config_class, meta["config"])
             vocab_bytes = (snapshot / _VOCAB).read_bytes()
@@ -310,8 +345,11 @@ class Model:
             values = dict(meta["state"])
             for name, record in meta["arrays"].items():
                 array = np.load(snapshot / f"{name}.npy", allow_pickle=False)
-                if (list(array.shape) != record["shape"] or array.dtype.str != record["dtype"]
-                        or _crc(array) != record["crc32"]):
+                if (
+                    list(array.shape) != record["shape"]
+                    or array.dtype.str != record["dtype"]
+                    or _crc(array) != record["crc32"]
+                ):
                     raise ModelError(f"{directory}: {name}.npy was changed or damaged (shape, type or checksum)")
                 values[name] = array
             text_rows = values.pop("text_rows", None)
@@ -333,8 +371,13 @@ class Model:
     def _inconsistency(self) -> str | None:
         """What does not fit together in a loaded model (position, counters, array shapes), or None."""
         state, n_words, dim = self.state, len(self.vocab), self.config.dim
-        integers = {"epoch": (0, self.config.epochs), "next_chunk": (0, 1 << 40), "next_block": (0, 1 << 40),
-                    "kept_words": (0, 1 << 62), "examples": (0, 1 << 62)}
+        integers = {
+            "epoch": (0, self.config.epochs),
+            "next_chunk": (0, 1 << 40),
+            "next_block": (0, 1 << 40),
+            "kept_words": (0, 1 << 62),
+            "examples": (0, 1 << 62),
+        }
         for name, (low, high) in integers.items():
             value = getattr(state, name, 0)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -351,8 +394,12 @@ class Model:
         for name, shape in expected.items():
             if getattr(state, name).shape != shape:
                 return f"{name} has shape {getattr(state, name).shape}, expected {shape}"
-        if self.text_rows is not None and (self.text_rows.ndim != 1 or self.text_rows.size == 0
-                                           or self.text_rows.min() < 0 or self.text_rows.max() >= n_words):
+        if self.text_rows is not None and (
+            self.text_rows.ndim != 1
+            or self.text_rows.size == 0
+            or self.text_rows.min() < 0
+            or self.text_rows.max() >= n_words
+        ):
             return "text_rows out of range"
         return None
 
@@ -422,15 +469,25 @@ class Checkpointer:
         Receives one line per checkpoint (where, how long it took).
     """
 
-    def __init__(self, model: Model, directory, epochs: int | None = None, seconds: float | None = None,
-                 log: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        model: Model,
+        directory,
+        epochs: int | None = None,
+        seconds: float | None = None,
+        log: Callable[[str], None] | None = None,
+    ):
         self.model, self.directory, self.epochs, self.seconds, self.log = model, Path(directory), epochs, seconds, log
         self.last = time.monotonic()
         self.write_seconds: list[float] = []
 
     def __call__(self, state, epoch_end: bool) -> None:
-        due = (self.epochs is not None and epoch_end and state.epoch % self.epochs == 0
-               and state.epoch < self.model.config.epochs)
+        due = (
+            self.epochs is not None
+            and epoch_end
+            and state.epoch % self.epochs == 0
+            and state.epoch < self.model.config.epochs
+        )
         due |= self.seconds is not None and time.monotonic() - self.last >= self.seconds
         if not due:
             return
@@ -438,5 +495,7 @@ class Checkpointer:
         self.write_seconds.append(taken)
         self.last = time.monotonic()
         if self.log:
-            self.log(f"checkpoint: {self.directory}, {self.model.describe()[3].split(maxsplit=1)[1]} "
-                     f"(written in {taken:.2f} s)")
+            self.log(
+                f"checkpoint: {self.directory}, {self.model.describe()[3].split(maxsplit=1)[1]} "
+                f"(written in {taken:.2f} s)"
+            )

@@ -4,9 +4,9 @@ arrows (the country-capital picture of Mikolov et al. 2013), drawn with matplotl
 matplotlib (and scikit-learn for t-SNE) are optional dependencies: ``pip install 'embedkit[plot]'``.
 
 Titles and labels are drawn literally (no mathtext, no TeX), so a ``$`` in a word or title is
-just a dollar sign; a character the fonts lack is drawn as a box, without a warning. Words whose vector is zero or not finite have no direction and are left out
-of the picture (and reported); the image is written atomically, after the output path was
-checked.
+just a dollar sign; a character the fonts lack is drawn as a box, without a warning. Words whose
+vector is zero or not finite have no direction and are left out of the picture (and reported);
+the image is written atomically, after the output path was checked.
 """
 
 from __future__ import annotations
@@ -129,11 +129,22 @@ def plot_words(
     ordered = [w for w, ok in zip(ordered, usable) if ok]
     pairs = [(a, b) for a, b in pairs if a not in dropped and b not in dropped]
     if len(ordered) < 3 and dropped:
-        raise EmbedkitError(f"a plot needs at least 3 words with a nonzero, finite vector; "
-                            f"{', '.join(dropped)} ha{'s' if len(dropped) == 1 else 've'} none")
+        raise EmbedkitError(
+            f"a plot needs at least 3 words with a nonzero, finite vector; "
+            f"{', '.join(dropped)} ha{'s' if len(dropped) == 1 else 've'} none"
+        )
     points = project(embeddings.vectors[np.asarray(rows, dtype=np.intp)[usable]], method, seed)
-    _draw(plt, points, ordered, pairs, path, suffix, width, height,
-          title or f"{len(ordered)} words, {method.upper()} projection of {embeddings.dim}-d vectors")
+    _draw(
+        plt,
+        points,
+        ordered,
+        pairs,
+        path,
+        suffix,
+        width,
+        height,
+        title or f"{len(ordered)} words, {method.upper()} projection of {embeddings.dim}-d vectors",
+    )
     return dropped
 
 
@@ -148,8 +159,17 @@ def _pyplot():
     return plt
 
 
-def _draw(plt, points: np.ndarray, words: list[str], pairs: Sequence[tuple[str, str]], path, suffix: str,
-          width: int, height: int, title: str) -> None:
+def _draw(
+    plt,
+    points: np.ndarray,
+    words: list[str],
+    pairs: Sequence[tuple[str, str]],
+    path,
+    suffix: str,
+    width: int,
+    height: int,
+    title: str,
+) -> None:
     where = {w: points[i] for i, w in enumerate(words)}
     figure, axes = plt.subplots(figsize=(width / DPI, height / DPI), dpi=DPI)
     try:
@@ -160,8 +180,12 @@ def _draw(plt, points: np.ndarray, words: list[str], pairs: Sequence[tuple[str, 
             for word, (x, y) in where.items():
                 axes.annotate(word, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=9, **LITERAL_TEXT)
             for start, end in pairs:
-                axes.annotate("", xy=where[end], xytext=where[start],
-                              arrowprops={"arrowstyle": "->", "color": "tab:gray", "lw": 0.8})
+                axes.annotate(
+                    "",
+                    xy=where[end],
+                    xytext=where[start],
+                    arrowprops={"arrowstyle": "->", "color": "tab:gray", "lw": 0.8},
+                )
             axes.set_title(title, **LITERAL_TEXT)
             axes.set_xticks([])
             axes.set_yticks([])

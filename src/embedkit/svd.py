@@ -3,8 +3,8 @@
 The decomposition is SciPy's ``scipy.sparse.linalg.svds`` with the PROPACK solver (Lanczos
 bidiagonalisation with partial reorthogonalisation; 1.5x faster than ARPACK on the 70k x 70k PPMI
 matrix of the shared corpus, same singular values): only products of the sparse matrix with
-vectors, so memory is the matrix plus a few dense (n, k) blocks. Vectors follow Levy, Goldberg & Dagan (2015): ``U Σ^p``, with ``p = 1``
-the classic LSA embedding and ``p = 0.5`` or 0 often better for word similarity.
+vectors, so memory is the matrix plus a few dense (n, k) blocks. Vectors follow Levy, Goldberg &
+Dagan (2015): ``U Σ^p``, with ``p = 1`` the classic LSA embedding and ``p = 0.5`` or 0 often better for word similarity.
 """
 
 from __future__ import annotations
@@ -54,4 +54,4 @@ def truncated_svd(matrix, k: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray
 
 def weighted(factor: np.ndarray, singular_values: np.ndarray, power: float) -> np.ndarray:
     """``factor * S**power`` column-wise, float32 (rows, k): eigenvalue weighting with exponent ``power``."""
-    return (factor * (singular_values ** power).astype(np.float32)).astype(np.float32)
+    return (factor * (singular_values**power).astype(np.float32)).astype(np.float32)

@@ -51,7 +51,7 @@ class Embeddings:
             raise ValueError("duplicate words in embeddings")
 
     @classmethod
-    def load(cls, path: str | os.PathLike, fmt: str = "auto", allow_nonfinite: bool = False) -> "Embeddings":
+    def load(cls, path: str | os.PathLike, fmt: str = "auto", allow_nonfinite: bool = False) -> Embeddings:
         """Read a word2vec text/binary, GloVe text, fastText ``.vec`` or native file (see :mod:`embedkit.io`).
 
         Parameters
@@ -178,8 +178,10 @@ class Embeddings:
         query = (weights[:, None] * self.unit[rows]).mean(axis=0)
         norm = np.linalg.norm(query)
         if not norm > 1e-6:
-            raise ZeroVectorError(f"the query {' '.join([*positive, *('-' + w for w in negative)])} is a zero vector "
-                                  "(its words cancel out)")
+            raise ZeroVectorError(
+                f"the query {' '.join([*positive, *('-' + w for w in negative)])} is a zero vector "
+                "(its words cancel out)"
+            )
         query /= norm
         scores = self._candidates(restrict_vocab) @ query
         return self._top(scores, topn, exclude=rows)

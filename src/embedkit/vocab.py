@@ -88,7 +88,7 @@ class Vocabulary:
         return int(self.counts.sum())
 
     @classmethod
-    def build(cls, sentences: Iterable[Sequence[str]], options: VocabOptions | None = None) -> "Vocabulary":
+    def build(cls, sentences: Iterable[Sequence[str]], options: VocabOptions | None = None) -> Vocabulary:
         """Count words in one streaming pass and cut the vocabulary.
 
         Parameters
@@ -138,7 +138,7 @@ class Vocabulary:
                 fh.write(f"{word} {count}\n")
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Vocabulary":
+    def load(cls, path: str | os.PathLike) -> Vocabulary:
         """Read a ``word count`` file as written by :meth:`save` or word2vec.c ``-save-vocab``.
 
         Raises

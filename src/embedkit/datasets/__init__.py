@@ -39,23 +39,32 @@ class Dataset:
     source: str = WORD_SIM_SOURCE
 
 
-DATASETS = {d.name: d for d in [
-    Dataset("wordsim353", "similarity", "wordsim353.tsv", "Finkelstein et al. 2002", True, "gensim test data"),
-    Dataset("simlex999", "similarity", "simlex999.txt", "Hill, Reichart & Korhonen 2015", True, "gensim test data"),
-    Dataset("google-analogy", "analogy", "google-analogies.txt", "Mikolov et al. 2013, arXiv:1301.3781", True,
-            "gensim test data (questions-words.txt)"),
-    Dataset("ws353-sim", "similarity", "EN-WS-353-SIM.txt", "Agirre et al. 2009 (WS-353 similarity part)"),
-    Dataset("ws353-rel", "similarity", "EN-WS-353-REL.txt", "Agirre et al. 2009 (WS-353 relatedness part)"),
-    Dataset("men", "similarity", "EN-MEN-TR-3k.txt", "Bruni, Tran & Baroni 2014"),
-    Dataset("rw", "similarity", "EN-RW-STANFORD.txt", "Luong, Socher & Manning 2013 (rare words)"),
-    Dataset("mturk-771", "similarity", "EN-MTurk-771.txt", "Halawi et al. 2012"),
-    Dataset("mturk-287", "similarity", "EN-MTurk-287.txt", "Radinsky et al. 2011"),
-    Dataset("simverb-3500", "similarity", "EN-SimVerb-3500.txt", "Gerz et al. 2016"),
-    Dataset("rg-65", "similarity", "EN-RG-65.txt", "Rubenstein & Goodenough 1965"),
-    Dataset("mc-30", "similarity", "EN-MC-30.txt", "Miller & Charles 1991"),
-    Dataset("yp-130", "similarity", "EN-YP-130.txt", "Yang & Powers 2006 (verbs)"),
-    Dataset("verb-143", "similarity", "EN-VERB-143.txt", "Baker, Reichart & Korhonen 2014"),
-]}
+DATASETS = {
+    d.name: d
+    for d in [
+        Dataset("wordsim353", "similarity", "wordsim353.tsv", "Finkelstein et al. 2002", True, "gensim test data"),
+        Dataset("simlex999", "similarity", "simlex999.txt", "Hill, Reichart & Korhonen 2015", True, "gensim test data"),
+        Dataset(
+            "google-analogy",
+            "analogy",
+            "google-analogies.txt",
+            "Mikolov et al. 2013, arXiv:1301.3781",
+            True,
+            "gensim test data (questions-words.txt)",
+        ),
+        Dataset("ws353-sim", "similarity", "EN-WS-353-SIM.txt", "Agirre et al. 2009 (WS-353 similarity part)"),
+        Dataset("ws353-rel", "similarity", "EN-WS-353-REL.txt", "Agirre et al. 2009 (WS-353 relatedness part)"),
+        Dataset("men", "similarity", "EN-MEN-TR-3k.txt", "Bruni, Tran & Baroni 2014"),
+        Dataset("rw", "similarity", "EN-RW-STANFORD.txt", "Luong, Socher & Manning 2013 (rare words)"),
+        Dataset("mturk-771", "similarity", "EN-MTurk-771.txt", "Halawi et al. 2012"),
+        Dataset("mturk-287", "similarity", "EN-MTurk-287.txt", "Radinsky et al. 2011"),
+        Dataset("simverb-3500", "similarity", "EN-SimVerb-3500.txt", "Gerz et al. 2016"),
+        Dataset("rg-65", "similarity", "EN-RG-65.txt", "Rubenstein & Goodenough 1965"),
+        Dataset("mc-30", "similarity", "EN-MC-30.txt", "Miller & Charles 1991"),
+        Dataset("yp-130", "similarity", "EN-YP-130.txt", "Yang & Powers 2006 (verbs)"),
+        Dataset("verb-143", "similarity", "EN-VERB-143.txt", "Baker, Reichart & Korhonen 2014"),
+    ]
+}
 
 
 def _search_dirs(data_dir: str | os.PathLike | None) -> list[Path]:
@@ -85,8 +94,10 @@ def dataset_path(name: str, data_dir: str | os.PathLike | None = None) -> tuple[
     path = locate(name, data_dir)
     if path is None:
         dataset = DATASETS[name]
-        raise DatasetError(f"dataset {name} ({dataset.filename}) is not shipped; download it from {dataset.source} "
-                            f"and pass --data-dir DIR or set {DATA_ENV}")
+        raise DatasetError(
+            f"dataset {name} ({dataset.filename}) is not shipped; download it from {dataset.source} "
+            f"and pass --data-dir DIR or set {DATA_ENV}"
+        )
     return DATASETS[name].kind, path
 
 

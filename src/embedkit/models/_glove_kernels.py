@@ -37,8 +37,8 @@ def glove_step(w_row, c_row, log_x, weight, eta, grad_clip):
     ``w_row``, ``c_row``: float32 (2 (D + 1),) rows of W and C (parameters, then their G).
     """
     dim = w_row.shape[0] // 2 - 1
-    w, gw = w_row[:dim + 1], w_row[dim + 1:]
-    c, gc = c_row[:dim + 1], c_row[dim + 1:]
+    w, gw = w_row[: dim + 1], w_row[dim + 1 :]
+    c, gc = c_row[: dim + 1], c_row[dim + 1 :]
     diff = np.float32(0.0)
     for k in range(dim):
         diff += w[k] * c[k]
@@ -61,8 +61,7 @@ def glove_step(w_row, c_row, log_x, weight, eta, grad_clip):
 
 
 @nb.njit(parallel=True, cache=True, fastmath=FASTMATH)
-def train_blocks(rows, cols, values, block_order, block_size, mirror, W, C, x_max, power, eta, grad_clip,
-                 block_costs):
+def train_blocks(rows, cols, values, block_order, block_size, mirror, W, C, x_max, power, eta, grad_clip, block_costs):
     """Visit the cells of blocks ``block_order`` (block ``b`` = cells ``b*block_size ...``).
 
     Blocks run in parallel without locks (Hogwild, as glove.c's threads). With ``mirror`` a

@@ -246,8 +246,9 @@ def skipgram_step(syn0, syn1, scratch, m, n_targets, alpha):
     """Skip-gram update for one centre word: the ``m`` rows ``scratch.context[:m]`` of
     ``syn0`` predict the targets in ``scratch``; returns the loss."""
     context, grad = scratch.context, scratch.grad
-    loss = output_layer_step(syn0, context, m, syn1, scratch.targets, scratch.labels, n_targets, alpha, grad,
-                             scratch.gain)
+    loss = output_layer_step(
+        syn0, context, m, syn1, scratch.targets, scratch.labels, n_targets, alpha, grad, scratch.gain
+    )
     for r in range(m):
         _axpy(np.float32(1.0), grad[r], syn0[context[r]])
     return loss
@@ -265,8 +266,18 @@ def cbow_step(syn0, syn1, scratch, m, n_targets, alpha, cbow_mean):
         scale = np.float32(1.0) / np.float32(m)
         for k in range(h.shape[0]):
             h[k] *= scale
-    loss = output_layer_step(scratch.hidden, scratch.hidden_rows, 1, syn1, scratch.targets, scratch.labels,
-                             n_targets, alpha, grad, scratch.gain)
+    loss = output_layer_step(
+        scratch.hidden,
+        scratch.hidden_rows,
+        1,
+        syn1,
+        scratch.targets,
+        scratch.labels,
+        n_targets,
+        alpha,
+        grad,
+        scratch.gain,
+    )
     for r in range(m):
         _axpy(np.float32(1.0), grad[0], syn0[context[r]])
     return loss

@@ -47,8 +47,10 @@ class CountReport:
         """The one-line summary printed at the end of training."""
         stages = ", ".join(f"{name} {seconds:.1f} s" for name, (seconds, _) in self.stages.items())
         peak = max((mib for _, mib in self.stages.values()), default=0.0)
-        return (f"{self.model}: {len(embeddings):,} words x {embeddings.dim} dims from a matrix with "
-                f"{self.nnz:,} nonzeros in {self.seconds:.1f} s ({stages}); peak RSS {peak:.0f} MiB")
+        return (
+            f"{self.model}: {len(embeddings):,} words x {embeddings.dim} dims from a matrix with "
+            f"{self.nnz:,} nonzeros in {self.seconds:.1f} s ({stages}); peak RSS {peak:.0f} MiB"
+        )
 
 
 class _Stages:
@@ -66,8 +68,10 @@ class _Stages:
 
 
 def _require_svd_memory(n_rows: int, n_cols: int, dim: int) -> None:
-    require_memory(_SVD_BYTES_PER_ENTRY * (n_rows + n_cols) * dim,
-                   f"the truncated SVD of a {n_rows:,} x {n_cols:,} matrix with {dim} components")
+    require_memory(
+        _SVD_BYTES_PER_ENTRY * (n_rows + n_cols) * dim,
+        f"the truncated SVD of a {n_rows:,} x {n_cols:,} matrix with {dim} components",
+    )
 
 
 # ----------------------------------------------------------------------------- PPMI
@@ -95,8 +99,9 @@ def ppmi_matrix(counts: sparse.csr_matrix, cds: float = 0.75, neg: int = 1) -> s
     rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
     pmi = np.log(counts.data.astype(np.float64)) - np.log(row_totals[rows]) - np.log(context[counts.indices])
     pmi -= np.log(neg)
-    result = sparse.csr_matrix((np.maximum(pmi, 0.0).astype(np.float32), counts.indices.copy(), counts.indptr.copy()),
-                               shape=counts.shape)
+    result = sparse.csr_matrix(
+        (np.maximum(pmi, 0.0).astype(np.float32), counts.indices.copy(), counts.indptr.copy()), shape=counts.shape
+    )
     result.eliminate_zeros()
     return result
 
@@ -137,7 +142,9 @@ def train_ppmi(
     matrix = ppmi_matrix(counts.to_csr(), config.cds, config.neg)
     del counts
     if matrix.nnz == 0:
-        raise TrainingError(f"the PPMI matrix is empty: no PMI exceeds log(neg) = {np.log(config.neg):.3g}; lower --neg")
+        raise TrainingError(
+            f"the PPMI matrix is empty: no PMI exceeds log(neg) = {np.log(config.neg):.3g}; lower --neg"
+        )
     report.nnz = matrix.nnz
     stages.done("ppmi")
     U, S, Vt = truncated_svd(matrix, config.dim, config.seed)
@@ -212,11 +219,12 @@ def train_lsa(
     """
     config = config or LSAConfig()
     require_words(prepared.vocab)
-    n_docs = (-(-prepared.encoded.n_tokens // config.doc_window) if config.doc_window
-              else prepared.encoded.n_sentences)
+    n_docs = -(-prepared.encoded.n_tokens // config.doc_window) if config.doc_window else prepared.encoded.n_sentences
     if n_docs < 2:
-        raise CorpusError(f"LSA needs at least two documents, the corpus makes {n_docs}"
-                          + ("; lower --doc-window" if config.doc_window else ""))
+        raise CorpusError(
+            f"LSA needs at least two documents, the corpus makes {n_docs}"
+            + ("; lower --doc-window" if config.doc_window else "")
+        )
     _require_svd_memory(len(prepared.vocab), n_docs, config.dim)
     report = CountReport("lsa")
     stages = _Stages(report, log)

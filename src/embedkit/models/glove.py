@@ -137,7 +137,7 @@ def initial_parameters(n_words: int, dim: int, seed: int) -> tuple[np.ndarray, n
     params = []
     for _ in range(2):
         block = np.ones((n_words, 2 * (dim + 1)), dtype=np.float32)
-        weights = block[:, :dim + 1]
+        weights = block[:, : dim + 1]
         weights[:] = rng.random((n_words, dim + 1), dtype=np.float32)
         weights -= np.float32(0.5)
         weights /= np.float32(dim + 1)
@@ -194,8 +194,7 @@ def train_glove(
     started = time.perf_counter()
     cooc = cooccurrences_for(prepared, options, config.memory, use_cache, progress, log)
     count_seconds = 0.0 if cooc.from_cache else time.perf_counter() - started
-    embeddings, report = train_glove_cooccurrences(cooc, prepared.vocab.words, config, progress, log, state,
-                                                   checkpoint)
+    embeddings, report = train_glove_cooccurrences(cooc, prepared.vocab.words, config, progress, log, state, checkpoint)
     report.count_seconds = count_seconds
     return embeddings, report
 
@@ -247,7 +246,7 @@ def shuffle_on_disk(cooc: Cooccurrences, directory: Path, budget: int, seed: int
         bounds = np.searchsorted(target[order], np.arange(n_buckets + 1))
         picked = [np.asarray(a[start:stop])[order] for a in (cooc.rows, cooc.cols, cooc.values)]
         for b, sink in enumerate(buckets):
-            sink.write(*(a[bounds[b]:bounds[b + 1]] for a in picked))
+            sink.write(*(a[bounds[b] : bounds[b + 1]] for a in picked))
     output = CellSink(directory / "shuffled")
     for b, sink in enumerate(buckets):
         sink.close()
@@ -259,8 +258,9 @@ def shuffle_on_disk(cooc: Cooccurrences, directory: Path, budget: int, seed: int
     return tuple(np.asarray(a) for a in CellSink.read(output.directory))
 
 
-def _train(cells, cooc: Cooccurrences, words: list[str], config: GloveConfig, progress, log, state: GloveState,
-           checkpoint):
+def _train(
+    cells, cooc: Cooccurrences, words: list[str], config: GloveConfig, progress, log, state: GloveState, checkpoint
+):
     """The iterations over shuffled ``cells`` (rows, cols, values), from ``state`` on."""
     rows, cols, values = cells
     dim = config.dim
@@ -281,8 +281,9 @@ def _train(cells, cooc: Cooccurrences, words: list[str], config: GloveConfig, pr
     block_costs = state.block_costs
     resumed_at = time.perf_counter() - state.seconds
     done_before = state.epoch * nnz + nnz * state.next_block // n_blocks
-    with tqdm(total=nnz * config.epochs, initial=done_before, unit="cell", unit_scale=True, desc="glove",
-              disable=not progress) as bar:
+    with tqdm(
+        total=nnz * config.epochs, initial=done_before, unit="cell", unit_scale=True, desc="glove", disable=not progress
+    ) as bar:
         for epoch in range(state.epoch, config.epochs):
             state.rng_state = rng.bit_generator.state
             order = rng.permutation(n_blocks).astype(np.int64)
@@ -291,12 +292,16 @@ def _train(cells, cooc: Cooccurrences, words: list[str], config: GloveConfig, pr
             shown = nnz * state.next_block // n_blocks
             for first in range(state.next_block, n_blocks, per_call):
                 last = min(first + per_call, n_blocks)
-                train_blocks(rows, cols, values, order[first:last], BLOCK_CELLS, mirror, W, C,
-                             *scalars, block_costs[first:last])
+                train_blocks(
+                    rows, cols, values, order[first:last], BLOCK_CELLS, mirror, W, C, *scalars, block_costs[first:last]
+                )
                 done = min(last * BLOCK_CELLS, values.shape[0])
-                bar.set_postfix(iter=f"{epoch + 1}/{config.epochs}", eta=f"{config.alpha:g}",
-                                cost=f"{block_costs[:last].sum() / max(1, nnz * done / values.shape[0]):.4f}",
-                                refresh=False)
+                bar.set_postfix(
+                    iter=f"{epoch + 1}/{config.epochs}",
+                    eta=f"{config.alpha:g}",
+                    cost=f"{block_costs[:last].sum() / max(1, nnz * done / values.shape[0]):.4f}",
+                    refresh=False,
+                )
                 bar.update(nnz * last // n_blocks - shown)
                 signals.check()  # a signal whose exception was swallowed (e.g. during compilation)
                 shown = nnz * last // n_blocks

@@ -132,8 +132,10 @@ def check_trainable(prepared: PreparedCorpus, config: Word2VecConfig) -> None:
     require_words(prepared.vocab)
     require_context_pairs(prepared.encoded)
     copies = 2 + (config.vectors_out != "input")  # W, C and the output W + C or [W, C]
-    require_memory(copies * 4 * n_words * config.dim * (1 + (config.vectors_out == "concat")),
-                   f"the word2vec parameters ({n_words:,} words x {config.dim} dims, float32)")
+    require_memory(
+        copies * 4 * n_words * config.dim * (1 + (config.vectors_out == "concat")),
+        f"the word2vec parameters ({n_words:,} words x {config.dim} dims, float32)",
+    )
 
 
 def initial_state(n_words: int, config: Word2VecConfig) -> Word2VecState:
@@ -194,8 +196,17 @@ def train_word2vec(
     max_length = encoded.max_sentence_length
     total = encoded.n_tokens
     negative = config.negative if config.loss == "ns" else 0
-    schedule = Schedule(config.window, negative, int(config.architecture == "cbow"), int(config.cbow_mean),
-                        config.learning_rate, config.final_alpha, config.epochs, total, config.seed)
+    schedule = Schedule(
+        config.window,
+        negative,
+        int(config.architecture == "cbow"),
+        int(config.cbow_mean),
+        config.learning_rate,
+        config.final_alpha,
+        config.epochs,
+        total,
+        config.seed,
+    )
     tables = lookup_tables(vocab, config)
     state = state or initial_state(len(vocab), config)
     syn0, syn1 = state.syn0, state.syn1
@@ -211,8 +222,14 @@ def train_word2vec(
 
     done_before = state.epoch * total + int(chunk_tokens[state.next_chunk])
     resumed_at = time.perf_counter() - state.seconds
-    with tqdm(total=total * config.epochs, initial=done_before, unit="w", unit_scale=True, desc=config.name,
-              disable=not progress) as bar:
+    with tqdm(
+        total=total * config.epochs,
+        initial=done_before,
+        unit="w",
+        unit_scale=True,
+        desc=config.name,
+        disable=not progress,
+    ) as bar:
         for epoch in range(state.epoch, config.epochs):
             if state.next_chunk == 0:
                 stats[:] = 0.0
@@ -252,8 +269,9 @@ def train_word2vec(
                 log(f"epoch {epoch + 1}/{config.epochs}: loss {epoch_loss:.4f}, {int(stats[:, 2].sum()):,} words kept")
             if checkpoint:
                 checkpoint(state, True)
-    report = TrainReport(config.epochs, total * config.epochs, state.kept_words, state.examples, state.seconds,
-                         state.epoch_losses)
+    report = TrainReport(
+        config.epochs, total * config.epochs, state.kept_words, state.examples, state.seconds, state.epoch_losses
+    )
     return Embeddings(vocab.words, output_vectors(syn0, syn1, config.vectors_out)), report
 
 
