@@ -26,8 +26,8 @@ import math
 import numba as nb
 import numpy as np
 
+from .._numba import FASTMATH
 from .._random import below, next_state, output, splitmix64
-from ._w2v_kernels import FASTMATH
 
 
 @nb.njit(inline="always", fastmath=FASTMATH)

@@ -45,6 +45,7 @@ from typing import NamedTuple
 import numba as nb
 import numpy as np
 
+from .._numba import FASTMATH, axpy, dot
 from .._random import accept, below, draw_alias, next_state, output, stream_seed
 
 #: sigma(x) is looked up for |x| < MAX_EXP, saturated beyond (word2vec.c uses 6 as well).
@@ -55,9 +56,6 @@ _SCALE = _TABLE_SIZE / (2.0 * MAX_EXP)
 _centres = (np.arange(_TABLE_SIZE) + 0.5) / _SCALE - MAX_EXP
 SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-_centres))).astype(np.float32)
 LOG_SIGMOID_TABLE = (-np.logaddexp(0.0, -_centres)).astype(np.float32)
-
-# Without "nnan"/"ninf", so NaN/Inf propagate and are caught by the driver (umap's lesson).
-FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 
 
 class Corpus(NamedTuple):
@@ -140,20 +138,6 @@ def make_scratch(max_length, window, max_targets, dim):
 
 
 @nb.njit(inline="always", fastmath=FASTMATH)
-def _dot(a, b):
-    s = np.float32(0.0)
-    for k in range(a.shape[0]):
-        s += a[k] * b[k]
-    return s
-
-
-@nb.njit(inline="always", fastmath=FASTMATH)
-def _axpy(alpha, x, y):
-    for k in range(x.shape[0]):
-        y[k] += alpha * x[k]
-
-
-@nb.njit(inline="always", fastmath=FASTMATH)
 def _fused_update(gain, x, y, g):
     """g += gain * y and y += gain * x, both with the old y (one pass over y instead of two;
     a noise word drawn twice for one CBOW example sees its first update, a negligible change)."""
@@ -213,7 +197,7 @@ def output_layer_step(inputs, rows, n_rows, outputs, targets, labels, n_targets,
             if t < 0:
                 gain[i, j] = 0.0
                 continue
-            err, pair_loss = sigmoid_and_log(_dot(x, outputs[t]), labels[j])
+            err, pair_loss = sigmoid_and_log(dot(x, outputs[t]), labels[j])
             gain[i, j] = alpha * err
             loss += pair_loss
     if n_rows == 1:  # CBOW: one pass per target reads y once for both updates
@@ -230,14 +214,14 @@ def output_layer_step(inputs, rows, n_rows, outputs, targets, labels, n_targets,
         for j in range(n_targets):
             t = targets[j]
             if t >= 0:
-                _axpy(gain[i, j], outputs[t], g)
+                axpy(gain[i, j], outputs[t], g)
     for j in range(n_targets):
         t = targets[j]
         if t < 0:
             continue
         y = outputs[t]
         for i in range(n_rows):
-            _axpy(gain[i, j], inputs[rows[i]], y)
+            axpy(gain[i, j], inputs[rows[i]], y)
     return loss
 
 
@@ -250,7 +234,7 @@ def skipgram_step(syn0, syn1, scratch, m, n_targets, alpha):
         syn0, context, m, syn1, scratch.targets, scratch.labels, n_targets, alpha, grad, scratch.gain
     )
     for r in range(m):
-        _axpy(np.float32(1.0), grad[r], syn0[context[r]])
+        axpy(np.float32(1.0), grad[r], syn0[context[r]])
     return loss
 
 
@@ -261,7 +245,7 @@ def cbow_step(syn0, syn1, scratch, m, n_targets, alpha, cbow_mean):
     context, h, grad = scratch.context, scratch.hidden[0], scratch.grad
     h[:] = 0.0
     for r in range(m):
-        _axpy(np.float32(1.0), syn0[context[r]], h)
+        axpy(np.float32(1.0), syn0[context[r]], h)
     if cbow_mean:
         scale = np.float32(1.0) / np.float32(m)
         for k in range(h.shape[0]):
@@ -279,7 +263,7 @@ def cbow_step(syn0, syn1, scratch, m, n_targets, alpha, cbow_mean):
         scratch.gain,
     )
     for r in range(m):
-        _axpy(np.float32(1.0), grad[0], syn0[context[r]])
+        axpy(np.float32(1.0), grad[0], syn0[context[r]])
     return loss
 
 
