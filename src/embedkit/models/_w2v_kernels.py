@@ -306,7 +306,7 @@ def learning_rate(schedule, epoch, position):
     return max(schedule.min_alpha, schedule.alpha - (schedule.alpha - schedule.min_alpha) * done)
 
 
-@nb.njit(parallel=True, cache=True)
+@nb.njit(parallel=True, cache=True, fastmath=FASTMATH)
 def train_chunks(corpus, tables, schedule, epoch, first, last, syn0, syn1, stats):
     """Train chunks ``first..last-1`` of one epoch (skip-gram or CBOW; NS or HS).
 
