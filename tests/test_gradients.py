@@ -15,6 +15,7 @@ from embedkit.models._w2v_kernels import (
     cbow_step,
     make_scratch,
     output_layer_step,
+    shared_rows,
     sigmoid_and_log,
     skipgram_step,
 )
@@ -72,11 +73,32 @@ def problem(request):
 
 
 def jitted_inputs(W, C, labels, context):
+    """float32 copies of W and C, and a scratch holding the context rows, targets and labels."""
     scratch = make_scratch(32, 4, len(labels), W.shape[1])
     scratch.context[: len(context)] = context
     scratch.targets[: len(labels)] = np.arange(len(labels))
     scratch.labels[: len(labels)] = labels
     return W.astype(np.float32), C.astype(np.float32), scratch
+
+
+def step(inputs, rows, outputs, targets, labels, alpha, skip_saturated=False):
+    """One output_layer_step on float32 arrays; returns (loss, grad, gain)."""
+    grad = np.zeros((len(rows), inputs.shape[1]), np.float32)
+    gain = np.zeros((len(rows), len(targets)), np.float32)
+    loss = output_layer_step(
+        inputs,
+        np.asarray(rows, np.int32),
+        len(rows),
+        shared_rows(outputs),
+        np.asarray(targets, np.int64),
+        np.asarray(labels, np.int8),
+        len(targets),
+        np.float32(alpha),
+        skip_saturated,
+        grad,
+        gain,
+    )
+    return loss, grad, gain
 
 
 def test_output_layer_gradient_matches_finite_differences(problem):
@@ -92,7 +114,7 @@ def test_skipgram_step_applies_minus_alpha_times_gradient(problem):
     W, C, labels = problem
     context = np.array([1, 4, 6])
     syn0, syn1, scratch = jitted_inputs(W, C, labels, context)
-    loss = skipgram_step(syn0, syn1, scratch, len(context), len(labels), np.float32(ALPHA))
+    loss = skipgram_step(syn0, shared_rows(syn1), scratch, len(context), len(labels), np.float32(ALPHA), False)
     gw, gc = output_gradient(W[context], C, labels)
     np.testing.assert_allclose(
         syn0[context] - W[context], -ALPHA * gw, atol=TABLE_TOLERANCE * ALPHA * np.abs(C).sum(axis=0).max()
@@ -124,11 +146,12 @@ def test_cbow_step_gradient(problem, cbow_mean):
     )
 
     syn0, syn1, scratch = jitted_inputs(W, C, labels, context)
-    step_loss = cbow_step(syn0, syn1, scratch, m, len(labels), np.float32(ALPHA), cbow_mean)
+    step_loss = cbow_step(syn0, shared_rows(syn1), scratch, m, len(labels), np.float32(ALPHA), False, cbow_mean)
     tolerance = TABLE_TOLERANCE * ALPHA
     np.testing.assert_allclose(syn1 - C, -ALPHA * numeric_c, atol=tolerance * np.abs(h).max() * 2)
-    # word2vec.c convention: every context row receives the full step for h
-    expected_w = -ALPHA * numeric_w[context] * (m if cbow_mean else 1)
+    # mean (word2vec.c, gensim): every context row receives the full step for h, m times its
+    # own gradient; sum (gensim): the step for h divided by m, 1/m times its own gradient
+    expected_w = -ALPHA * numeric_w[context] * (m if cbow_mean else 1 / m)
     np.testing.assert_allclose(syn0[context] - W[context], expected_w, atol=tolerance * np.abs(C).sum(axis=0).max())
     assert step_loss == pytest.approx(loss(), rel=2e-3)
 
@@ -138,11 +161,7 @@ def test_output_layer_skips_negative_targets():
     inputs = rng.normal(size=(2, 5)).astype(np.float32)
     outputs = rng.normal(size=(4, 5)).astype(np.float32)
     before = outputs.copy()
-    targets = np.array([0, -1, 2], dtype=np.int64)
-    labels = np.array([1, 0, 0], dtype=np.int8)
-    grad = np.zeros((2, 5), np.float32)
-    gain = np.zeros((2, 3), np.float32)
-    output_layer_step(inputs, np.array([0, 1], np.int32), 2, outputs, targets, labels, 3, np.float32(0.1), grad, gain)
+    _, _, gain = step(inputs, [0, 1], outputs, [0, -1, 2], [1, 0, 0], 0.1)
     np.testing.assert_array_equal(outputs[[1, 3]], before[[1, 3]])
     assert np.all(gain[:, 1] == 0) and not np.array_equal(outputs[2], before[2])
 
@@ -150,15 +169,11 @@ def test_output_layer_skips_negative_targets():
 def test_duplicate_context_rows_accumulate():
     rng = np.random.default_rng(1)
     inputs = rng.normal(size=(1, 6)).astype(np.float32)
-    targets = np.arange(4, dtype=np.int64)
-    labels = np.array([1, 0, 0, 0], dtype=np.int8)
     once = rng.normal(size=(4, 6)).astype(np.float32)
     twice = once.copy()
     start = once.copy()
-    grad = np.zeros((2, 6), np.float32)
-    gain = np.zeros((2, 4), np.float32)
-    output_layer_step(inputs, np.array([0], np.int32), 1, once, targets, labels, 4, np.float32(0.01), grad, gain)
-    output_layer_step(inputs, np.array([0, 0], np.int32), 2, twice, targets, labels, 4, np.float32(0.01), grad, gain)
+    step(inputs, [0], once, range(4), [1, 0, 0, 0], 0.01)
+    step(inputs, [0, 0], twice, range(4), [1, 0, 0, 0], 0.01)
     np.testing.assert_allclose(twice - start, 2 * (once - start), rtol=1e-4, atol=1e-7)
 
 
@@ -173,3 +188,41 @@ def test_sigmoid_table_and_saturation(score, label):
     else:
         assert err == pytest.approx(exact_err, abs=1.5e-3)
     assert loss == pytest.approx(exact_loss, rel=2e-3, abs=2e-3)
+
+
+def saturating_problem():
+    """One input row against three output rows whose scores are 0.4, 9 (saturated) and -0.3."""
+    x = np.zeros((1, 4), np.float32)
+    x[0, 0] = 1.0
+    outputs = np.zeros((3, 4), np.float32)
+    outputs[:, 0] = [0.4, 9.0, -0.3]
+    outputs[:, 1] = [0.2, 0.5, 0.1]
+    return x, outputs
+
+
+@pytest.mark.parametrize("label", [0, 1])
+def test_hierarchical_softmax_skips_saturated_nodes(label):
+    """With skip_saturated (HS, as word2vec.c and gensim) a node with |score| >= MAX_EXP takes no
+    step and gives the input none, whatever its label; its loss still counts. The others match a
+    NumPy reference step."""
+    x, outputs = saturating_problem()
+    labels = np.array([1, label, 0])
+    before = outputs.copy()
+    loss, grad, gain = step(x, [0], outputs, [0, 1, 2], labels, ALPHA, skip_saturated=True)
+    np.testing.assert_array_equal(outputs[1], before[1])
+    assert gain[0, 1] == 0.0
+    live = [0, 2]
+    err = labels[live] - 1.0 / (1.0 + np.exp(-(before[live] @ x[0])))
+    np.testing.assert_allclose(outputs[live] - before[live], ALPHA * err[:, None] * x, atol=TABLE_TOLERANCE * ALPHA)
+    np.testing.assert_allclose(grad[0], ALPHA * err @ before[live], atol=TABLE_TOLERANCE * ALPHA)
+    assert loss == pytest.approx(output_loss(x.astype(float), before.astype(float), labels), rel=2e-3)
+
+
+def test_negative_sampling_clamps_saturated_scores():
+    """Without skip_saturated (NS, word2vec.c) a saturated score steps with sigma clamped to 0/1:
+    label 0 at score 9 gets the full step -alpha * x, label 1 none."""
+    x, outputs = saturating_problem()
+    for label, expected in ((0, -ALPHA * x[0]), (1, np.zeros(4, np.float32))):
+        rows = outputs.copy()
+        step(x, [0], rows, [0, 1, 2], [1, label, 0], ALPHA)
+        np.testing.assert_allclose(rows[1] - outputs[1], expected, atol=1e-6)

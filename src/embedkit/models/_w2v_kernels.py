@@ -16,13 +16,24 @@ One step of SGD with rate ``alpha`` (``g_ij = alpha * (l_j - sigma(s_ij))``) app
 
     x_i += sum_j g_ij y_j        C[t_j] += sum_i g_ij x_i
 
-with all gradients taken at the parameters before the step.
+with all gradients taken at the parameters before the step. sigma comes from a table over
+``|s| < MAX_EXP``; beyond it the two losses differ, as in word2vec.c and gensim:
 
 * Negative sampling: ``t_0`` is the observed word (label 1), ``t_1..t_K`` noise words drawn
   from the unigram^0.75 table (label 0); a noise word equal to the observed word is skipped,
-  as in word2vec.c.
+  as in word2vec.c. A saturated score takes word2vec.c's clamped step (sigma = 0 or 1).
 * Hierarchical softmax (Morin & Bengio 2005): the ``t_j`` are the inner nodes on the observed
-  word's Huffman path and ``l_j = 1 - code_j`` (word2vec.c's convention).
+  word's Huffman path and ``l_j = 1 - code_j`` (word2vec.c's convention). A node whose score is
+  saturated is skipped (no step), as word2vec.c and gensim do.
+
+The nodes at the top of the tree are on the paths of most words, so with several threads those
+rows are written by all of them at once and their cache lines bounce between the cores. With
+more than one thread each chunk therefore trains the ``PRIVATE_NODES`` most visited inner nodes
+(the highest rows: nodes are numbered by increasing weight, the root last) in a private copy
+and adds its change to the shared rows when the chunk ends: the top of the tree is up to one
+chunk stale across threads (pWord2Vec's idea of syncing hot rows less often than they change,
+Ji et al. 2016); the rest of the tree and all of W stay Hogwild. With one thread nothing is
+private and the updates are unchanged.
 
 Architectures
 -------------
@@ -32,9 +43,14 @@ Architectures
   gradient as word2vec.c's fresh draw per pair, computed as small dense products over rows that
   stay in L1 cache. For hierarchical softmax the path is the same for every context word, so
   the batched step is exact.
-* CBOW: the single input is ``h``, the mean (``cbow_mean``) or sum of the context rows; as in
-  word2vec.c and gensim, every context word then receives the full step computed for ``h``
-  (for the mean this is ``m`` times the gradient of ``L`` with respect to that word's row).
+* CBOW: the single input is ``h``, the mean (``cbow_mean``) or sum of the context rows. With
+  the mean, as in word2vec.c and gensim, every context word receives the full step computed
+  for ``h`` (``m`` times the gradient of ``L`` with respect to that word's row). With the sum,
+  as gensim (word2vec.c does not divide), each receives that step divided by ``m``.
+
+The fast-math flags (:data:`embedkit._numba.FASTMATH`) are given to :func:`train_chunks`
+itself: numba inlines the helpers into it and compiles them with the caller's flags, so
+without them the dot products are scalar chains of dependent adds (measured: half the speed).
 """
 
 from __future__ import annotations
@@ -47,6 +63,9 @@ import numpy as np
 
 from .._numba import FASTMATH, axpy, dot
 from .._random import accept, below, draw_alias, next_state, output, stream_seed
+
+#: Inner nodes of the Huffman tree that each chunk trains in a private copy when threads > 1.
+PRIVATE_NODES = 255
 
 #: sigma(x) is looked up for |x| < MAX_EXP, saturated beyond (word2vec.c uses 6 as well).
 MAX_EXP = 6.0
@@ -94,7 +113,8 @@ class Tables(NamedTuple):
 class Schedule(NamedTuple):
     """Hyper-parameters of one run: window, negative (0 = hierarchical softmax), cbow (0/1),
     cbow_mean (0/1), alpha (start), min_alpha (end), epochs, total_words (tokens per epoch),
-    seed."""
+    seed, private_nodes (top inner nodes each chunk trains in a private copy: HS with more
+    than one thread, see :func:`private_nodes`)."""
 
     window: int
     negative: int
@@ -105,6 +125,14 @@ class Schedule(NamedTuple):
     epochs: int
     total_words: int
     seed: int
+    private_nodes: int = 0
+
+
+def private_nodes(hierarchical_softmax: bool, threads: int, n_inner: int) -> int:
+    """How many of the top Huffman-tree nodes each chunk keeps private: ``PRIVATE_NODES``
+    (capped at the ``n_inner`` nodes) for hierarchical softmax with more than one thread, else
+    0."""
+    return min(PRIVATE_NODES, n_inner) if hierarchical_softmax and threads > 1 else 0
 
 
 class Scratch(NamedTuple):
@@ -118,6 +146,48 @@ class Scratch(NamedTuple):
     hidden_rows: np.ndarray
     grad: np.ndarray
     gain: np.ndarray
+
+
+class OutputRows(NamedTuple):
+    """The output layer as one chunk sees it: row ``t`` is ``shared[t]`` for ``t < split`` and
+    ``private[t - split]`` above (the chunk's copy of the top of the Huffman tree).
+
+    shared : float32 (R, D) the output matrix; private : float32 (R - split, D); split : int
+    (R when nothing is private).
+    """
+
+    shared: np.ndarray
+    private: np.ndarray
+    split: int
+
+
+@nb.njit(cache=True)
+def shared_rows(outputs):
+    """``outputs`` (float32 (R, D)) as :class:`OutputRows` with nothing private."""
+    return OutputRows(outputs, outputs[:0], outputs.shape[0])
+
+
+@nb.njit(inline="always")
+def output_row(out, t):
+    """Row ``t`` of the output layer: a view, so updates go where the row lives."""
+    return out.shared[t] if t < out.split else out.private[t - out.split]
+
+
+@nb.njit(inline="always")
+def _private_copy(outputs, n_private):
+    """The chunk's private copy of the top ``n_private`` rows, and their starting values."""
+    split = outputs.shape[0] - n_private
+    private = outputs[split:].copy()
+    return OutputRows(outputs, private, split), private.copy()
+
+
+@nb.njit(inline="always")
+def _merge_private(out, start):
+    """Add the change of the private rows since ``start`` to the shared rows."""
+    for r in range(out.private.shape[0]):
+        shared, private, before = out.shared[out.split + r], out.private[r], start[r]
+        for k in range(shared.shape[0]):
+            shared[k] += private[k] - before[k]
 
 
 @nb.njit(cache=True)
@@ -169,7 +239,7 @@ def sigmoid_and_log(score, label):
 
 
 @nb.njit(inline="always", fastmath=FASTMATH)
-def output_layer_step(inputs, rows, n_rows, outputs, targets, labels, n_targets, alpha, grad, gain):
+def output_layer_step(inputs, rows, n_rows, out, targets, labels, n_targets, alpha, skip_saturated, grad, gain):
     """One SGD step of the output layer; returns the loss (float64) before the step.
 
     Parameters
@@ -178,12 +248,17 @@ def output_layer_step(inputs, rows, n_rows, outputs, targets, labels, n_targets,
         Matrix holding the input vectors (W, or a buffer with a CBOW ``h``).
     rows : int32 (>= n_rows,)
         Rows of ``inputs`` taking part; duplicates allowed.
-    outputs : float32 (V or V-1, D)
-        Output matrix C, updated in place.
+    out : OutputRows
+        The output layer (C, or the inner nodes for HS), updated in place.
     targets : int64 (>= n_targets,)
-        Rows of ``outputs``; a negative entry is skipped.
+        Rows of ``out``; a negative entry is skipped.
     labels : int8 (>= n_targets,)
         1 or 0 for each target.
+    alpha : float32
+        Learning rate.
+    skip_saturated : bool
+        True (hierarchical softmax): a pair with ``|score| >= MAX_EXP`` takes no step (its loss
+        still counts); False (negative sampling): word2vec.c's clamped step.
     grad : float32 (>= n_rows, D)
         Receives the step for each input row (the caller applies it).
     gain : float32 (>= n_rows, >= n_targets)
@@ -197,8 +272,10 @@ def output_layer_step(inputs, rows, n_rows, outputs, targets, labels, n_targets,
             if t < 0:
                 gain[i, j] = 0.0
                 continue
-            err, pair_loss = sigmoid_and_log(dot(x, outputs[t]), labels[j])
-            gain[i, j] = alpha * err
+            score = dot(x, output_row(out, t))
+            err, pair_loss = sigmoid_and_log(score, labels[j])
+            saturated = skip_saturated and (score >= MAX_EXP or score <= -MAX_EXP)
+            gain[i, j] = 0.0 if saturated else alpha * err
             loss += pair_loss
     if n_rows == 1:  # CBOW: one pass per target reads y once for both updates
         x, g = inputs[rows[0]], grad[0]
@@ -206,7 +283,7 @@ def output_layer_step(inputs, rows, n_rows, outputs, targets, labels, n_targets,
         for j in range(n_targets):
             t = targets[j]
             if t >= 0:
-                _fused_update(gain[0, j], x, outputs[t], g)
+                _fused_update(gain[0, j], x, output_row(out, t), g)
         return loss
     for i in range(n_rows):
         g = grad[i]
@@ -214,24 +291,25 @@ def output_layer_step(inputs, rows, n_rows, outputs, targets, labels, n_targets,
         for j in range(n_targets):
             t = targets[j]
             if t >= 0:
-                axpy(gain[i, j], outputs[t], g)
+                axpy(gain[i, j], output_row(out, t), g)
     for j in range(n_targets):
         t = targets[j]
         if t < 0:
             continue
-        y = outputs[t]
+        y = output_row(out, t)
         for i in range(n_rows):
             axpy(gain[i, j], inputs[rows[i]], y)
     return loss
 
 
 @nb.njit(inline="always")
-def skipgram_step(syn0, syn1, scratch, m, n_targets, alpha):
+def skipgram_step(syn0, out, scratch, m, n_targets, alpha, skip_saturated):
     """Skip-gram update for one centre word: the ``m`` rows ``scratch.context[:m]`` of
-    ``syn0`` predict the targets in ``scratch``; returns the loss."""
+    ``syn0`` predict the targets in ``scratch`` (rows of the :class:`OutputRows` ``out``);
+    returns the loss."""
     context, grad = scratch.context, scratch.grad
     loss = output_layer_step(
-        syn0, context, m, syn1, scratch.targets, scratch.labels, n_targets, alpha, grad, scratch.gain
+        syn0, context, m, out, scratch.targets, scratch.labels, n_targets, alpha, skip_saturated, grad, scratch.gain
     )
     for r in range(m):
         axpy(np.float32(1.0), grad[r], syn0[context[r]])
@@ -239,31 +317,34 @@ def skipgram_step(syn0, syn1, scratch, m, n_targets, alpha):
 
 
 @nb.njit(inline="always", fastmath=FASTMATH)
-def cbow_step(syn0, syn1, scratch, m, n_targets, alpha, cbow_mean):
+def cbow_step(syn0, out, scratch, m, n_targets, alpha, skip_saturated, cbow_mean):
     """CBOW update for one centre word: ``h`` = mean (or sum) of the ``m`` context rows predicts
-    the targets, and each context row receives the step computed for ``h`` (word2vec.c)."""
+    the targets; each context row receives the step computed for ``h`` (the mean, word2vec.c
+    and gensim) or that step divided by ``m`` (the sum, gensim)."""
     context, h, grad = scratch.context, scratch.hidden[0], scratch.grad
     h[:] = 0.0
     for r in range(m):
         axpy(np.float32(1.0), syn0[context[r]], h)
+    scale = np.float32(1.0) / np.float32(m)
     if cbow_mean:
-        scale = np.float32(1.0) / np.float32(m)
         for k in range(h.shape[0]):
             h[k] *= scale
     loss = output_layer_step(
         scratch.hidden,
         scratch.hidden_rows,
         1,
-        syn1,
+        out,
         scratch.targets,
         scratch.labels,
         n_targets,
         alpha,
+        skip_saturated,
         grad,
         scratch.gain,
     )
+    step = np.float32(1.0) if cbow_mean else scale
     for r in range(m):
-        axpy(np.float32(1.0), grad[0], syn0[context[r]])
+        axpy(step, grad[0], syn0[context[r]])
     return loss
 
 
@@ -329,9 +410,11 @@ def train_chunks(corpus, tables, schedule, epoch, first, last, syn0, syn1, stats
     """
     window = schedule.window
     max_targets = max(schedule.negative + 1, tables.points.shape[1])
+    hs = schedule.negative == 0
     for c in nb.prange(first, last):
         state = stream_seed(schedule.seed, epoch, c)
         scratch = make_scratch(corpus.max_length, window, max_targets, syn0.shape[1])
+        out, private_start = _private_copy(syn1, schedule.private_nodes)
         sentence, context = scratch.sentence, scratch.context
         loss = 0.0
         examples = 0
@@ -355,11 +438,12 @@ def train_chunks(corpus, tables, schedule, epoch, first, last, syn0, syn1, stats
                     continue
                 n_targets, state = _set_targets(sentence[i], schedule, tables, state, scratch.targets, scratch.labels)
                 if schedule.cbow:
-                    loss += cbow_step(syn0, syn1, scratch, m, n_targets, alpha, schedule.cbow_mean)
+                    loss += cbow_step(syn0, out, scratch, m, n_targets, alpha, hs, schedule.cbow_mean)
                     examples += 1
                 else:
-                    loss += skipgram_step(syn0, syn1, scratch, m, n_targets, alpha)
+                    loss += skipgram_step(syn0, out, scratch, m, n_targets, alpha, hs)
                     examples += m
+        _merge_private(out, private_start)
         stats[c, 0] = loss
         stats[c, 1] = examples
         stats[c, 2] = kept
