@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from badinput import cli_run, subprocess_run
-from conftest import enwiki_lines
+from conftest import synthetic_lines
 from embedkit import cache
 from embedkit.cooccur import CooccurrenceOptions, cooccurrences_for
 from embedkit.encode import prepare_corpus
@@ -31,7 +31,7 @@ OPTIONS = CooccurrenceOptions(window=3)
 
 @pytest.fixture(scope="module")
 def corpus_text() -> str:
-    return "".join(enwiki_lines(150))
+    return "".join(synthetic_lines(150))
 
 
 @pytest.fixture

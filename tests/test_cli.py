@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+import embedkit
+from conftest import vocab_size
 from embedkit.cli import cli
+from embedkit.config import packaged_configs
 from embedkit.datasets import dataset_path
 from embedkit.vectors import Embeddings
 
@@ -22,6 +25,12 @@ def run(*args, env=None):
     result = CliRunner().invoke(cli, [str(a) for a in args], env=env)
     assert "Traceback" not in result.output
     return result
+
+
+@pytest.fixture
+def n_words(small_corpus) -> int:
+    """How many words of ``small_corpus`` a default ``train`` keeps (min_count 5)."""
+    return vocab_size(small_corpus, min_count=5)
 
 
 @pytest.fixture
@@ -41,22 +50,22 @@ def vectors_file(tmp_path):
     return path
 
 
-def test_train_writes_vectors_and_a_summary(tmp_path, small_corpus):
+def test_train_writes_vectors_and_a_summary(tmp_path, small_corpus, n_words):
     out = tmp_path / "out.bin"
     result = run("train", "--model", "sgns", small_corpus, "-o", out, *FAST)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("sgns: 190 words x 8 dims, 1 epochs") and f"wrote {out}" in result.output
-    assert Embeddings.load(out).vectors.shape == (190, 8)
+    assert result.output.startswith(f"sgns: {n_words} words x 8 dims, 1 epochs") and f"wrote {out}" in result.output
+    assert Embeddings.load(out).vectors.shape == (n_words, 8)
 
 
 @pytest.mark.parametrize(
     "model,loss,name", [("cbow", "ns", "cbow"), ("sgns", "hs", "sg-hs"), ("cbow", "hs", "cbow-hs")]
 )
-def test_train_cbow_and_hierarchical_softmax(tmp_path, small_corpus, model, loss, name):
+def test_train_cbow_and_hierarchical_softmax(tmp_path, small_corpus, n_words, model, loss, name):
     out = tmp_path / "out.txt"
     result = run("train", "--model", model, "--loss", loss, small_corpus, "-o", out, *FAST)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith(f"{name}: 190 words x 8 dims")
+    assert result.output.startswith(f"{name}: {n_words} words x 8 dims")
 
 
 def test_vectors_out_concat_and_its_error_with_hs(tmp_path, small_corpus):
@@ -68,7 +77,7 @@ def test_vectors_out_concat_and_its_error_with_hs(tmp_path, small_corpus):
     assert not (tmp_path / "hs.bin").exists()
 
 
-def test_train_glove_and_options_that_do_not_apply(tmp_path, small_corpus):
+def test_train_glove_and_options_that_do_not_apply(tmp_path, small_corpus, n_words):
     out = tmp_path / "glove.txt"
     result = run(
         "train",
@@ -90,8 +99,8 @@ def test_train_glove_and_options_that_do_not_apply(tmp_path, small_corpus):
         "-q",
     )
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("glove: 190 words x 8 dims, 2 iterations over ")
-    assert Embeddings.load(out).vectors.shape == (190, 8)
+    assert result.output.startswith(f"glove: {n_words} words x 8 dims, 2 iterations over ")
+    assert Embeddings.load(out).vectors.shape == (n_words, 8)
     result = run("train", "--model", "sgns", small_corpus, "--x-max", "10", "--memory", "2", *FAST)
     assert result.exit_code == 2 and "--x-max, --memory do not apply to --model sgns" in result.output
     result = run("train", "--model", "glove", small_corpus, "--negative", "3", *FAST)
@@ -101,14 +110,14 @@ def test_train_glove_and_options_that_do_not_apply(tmp_path, small_corpus):
     assert not (tmp_path / "bad.bin").exists()
 
 
-def test_cooccur_writes_a_scipy_npz_reused_by_training(tmp_path, small_corpus):
+def test_cooccur_writes_a_scipy_npz_reused_by_training(tmp_path, small_corpus, n_words):
     from scipy import sparse
 
     out = tmp_path / "x.npz"
     result = run("cooccur", small_corpus, "-o", out, "--window", "4")
     assert result.exit_code == 0, result.output
-    assert "nonzero co-occurrences of 190 words" in result.output
-    assert sparse.load_npz(out).shape == (190, 190)
+    assert f"nonzero co-occurrences of {n_words} words" in result.output
+    assert sparse.load_npz(out).shape == (n_words, n_words)
     trained = run(
         "train",
         "--model",
@@ -145,7 +154,25 @@ def test_shipped_configs_are_valid(tmp_path, small_corpus, config):
     assert result.exit_code == 0, result.output
 
 
-def test_train_count_models_and_their_options(tmp_path, small_corpus):
+def test_config_by_name_is_the_packaged_file(tmp_path, small_corpus, n_words, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no configs/ directory here: the name must resolve inside the package
+    assert sorted(p.stem for p in CONFIGS) == packaged_configs()
+    out = tmp_path / "v.bin"
+    result = run(
+        "train", "--config", "glove", small_corpus, "-o", out, "--dim", "8", "--iter", "1", "--threads", "1", "-q"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"glove: {n_words} words x 8 dims, 1 iterations over ")  # model from the file
+    result = run("train", "--config", "glovee", small_corpus, "-o", out, *FAST)
+    assert result.exit_code == 2 and "no packaged config 'glovee' (packaged: cbow, glove," in result.output
+
+
+def test_version_is_the_package_version():
+    result = run("--version")
+    assert result.exit_code == 0 and result.output == f"embedkit, version {embedkit.__version__}\n"
+
+
+def test_train_count_models_and_their_options(tmp_path, small_corpus, n_words):
     result = run(
         "train",
         "--model",
@@ -155,7 +182,7 @@ def test_train_count_models_and_their_options(tmp_path, small_corpus):
         tmp_path / "p.bin",
         "--dim",
         "8",
-        "--neg",
+        "--ppmi-shift",
         "2",
         "--eig",
         "0",
@@ -163,7 +190,7 @@ def test_train_count_models_and_their_options(tmp_path, small_corpus):
         "sum",
     )
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[-1].startswith("ppmi: 190 words x 8 dims from a matrix with")
+    assert result.output.splitlines()[-1].startswith(f"ppmi: {n_words} words x 8 dims from a matrix with")
     assert "svd:" in result.output and "peak RSS" in result.output
     result = run(
         "train",
@@ -183,11 +210,11 @@ def test_train_count_models_and_their_options(tmp_path, small_corpus):
         "plain",
         "-q",
     )
-    assert result.exit_code == 0 and Embeddings.load(tmp_path / "l.bin").vectors.shape == (190, 8)
+    assert result.exit_code == 0 and Embeddings.load(tmp_path / "l.bin").vectors.shape == (n_words, 8)
     result = run("train", "--model", "lsa", small_corpus, "--epochs", "3", "-o", tmp_path / "x.bin")
     assert result.exit_code == 2 and "--epochs does not apply to --model lsa" in result.output
     result = run("train", "--model", "ppmi", small_corpus, "--dim", "500", "-o", tmp_path / "big.bin", "-q")
-    assert result.exit_code == 1 and "dim must be at most 189" in result.output
+    assert result.exit_code == 1 and f"dim must be at most {n_words - 1}" in result.output
     assert not (tmp_path / "big.bin").exists()
     result = run("train", "--model", "lsa", small_corpus, "--stopwords", tmp_path / "none.txt", "-q")
     assert result.exit_code == 1 and "cannot read stopword list" in result.output

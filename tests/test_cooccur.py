@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from conftest import enwiki_lines
+from conftest import synthetic_lines
 from embedkit.cooccur import (
     MIN_MEMORY_GIB,
     CooccurrenceOptions,
@@ -21,9 +21,9 @@ from embedkit.vocab import VocabOptions
 
 @pytest.fixture(scope="module")
 def wiki_small(tmp_path_factory):
-    """The first 300 lines of the Wikipedia corpus (~25,000 tokens), words seen at least twice."""
+    """300 lines of synthetic Zipf text (~23,000 tokens), words seen at least twice."""
     path = tmp_path_factory.mktemp("cooc") / "wiki300.txt"
-    path.write_text("".join(enwiki_lines(300)), encoding="utf-8")
+    path.write_text("".join(synthetic_lines(300)), encoding="utf-8")
     return prepare_corpus([path], vocab_options=VocabOptions(min_count=2), use_cache=False)
 
 

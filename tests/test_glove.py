@@ -109,7 +109,7 @@ def test_one_thread_is_reproducible_cost_falls_and_outputs_combine(small):
     both, report = train_glove(small, config, progress=False)
     again, _ = train_glove(small, config, progress=False)
     np.testing.assert_array_equal(both.vectors, again.vectors)
-    assert report.epoch_costs[-1] < 0.8 * report.epoch_costs[0]
+    assert report.epoch_losses[-1] < 0.8 * report.epoch_losses[0]
     assert both.vectors.shape == (len(small.vocab), 16)
     total, _ = train_glove(small, GloveConfig(dim=8, window=5, x_max=10.0, epochs=4, threads=1, seed=3), progress=False)
     np.testing.assert_allclose(total.vectors, both.vectors[:, :8] + both.vectors[:, 8:], rtol=1e-6)
@@ -118,8 +118,8 @@ def test_one_thread_is_reproducible_cost_falls_and_outputs_combine(small):
 
 
 def test_divergence_is_reported_with_a_hint(small):
-    config = GloveConfig(dim=8, window=5, epochs=3, alpha=1e30, grad_clip=1e30, threads=1)
-    with pytest.raises(TrainingError, match="diverged.*lower --alpha.*--grad-clip"):
+    config = GloveConfig(dim=8, window=5, epochs=3, eta=1e30, grad_clip=1e30, threads=1)
+    with pytest.raises(TrainingError, match="diverged.*lower --eta.*--grad-clip"):
         train_glove(small, config, progress=False)
 
 
@@ -169,4 +169,4 @@ def test_cells_beyond_the_budget_are_shuffled_on_disk(small, tmp_path):
     config = GloveConfig(dim=8, window=5, epochs=4, threads=1, memory=60_000 / 2**30)
     _, report = train_glove_cooccurrences(matrix, small.vocab.words, config, progress=False, log=notes.append)
     assert any("shuffling them on disk" in note for note in notes)
-    assert report.epoch_costs[-1] < 0.8 * report.epoch_costs[0]
+    assert report.epoch_losses[-1] < 0.8 * report.epoch_losses[0]

@@ -57,6 +57,9 @@ FOREIGN = [
     (["--model", "cbow", "--eig", "0.5"], "--eig does not apply to --model cbow"),
     (["--model", "sgns", "--doc-window", "10"], "--doc-window does not apply"),
     (["--model", "glove", "--idf", "plain"], "--idf does not apply"),
+    # glove.c's -alpha is the weighting exponent: --alpha for GloVe points to --eta and --weight-exponent
+    (["--model", "glove", "--alpha", "0.75"], "the learning rate is --eta (glove.c's -eta); glove.c's -alpha is"),
+    (["--model", "ppmi", "--neg", "2"], "--neg was renamed --ppmi-shift"),
 ]
 
 
@@ -98,7 +101,7 @@ OUT_OF_RANGE = [
     (["--model", "ppmi", "--eig", "2"], "eig must be in [0, 1]"),
     (["--model", "ppmi", "--cds", "0"], "cds must be in (0, 1]"),
     (["--model", "ppmi", "--cds", "nan"], "cds must be a finite number"),
-    (["--model", "ppmi", "--neg", "0"], "neg must be in [1,"),
+    (["--model", "ppmi", "--ppmi-shift", "0"], "ppmi_shift must be in [1,"),
     (["--model", "lsa", "--doc-window", "-1"], "doc_window must be in [0,"),
     (["--model", "lsa", "--eig", "inf"], "eig must be a finite number"),
     (["--min-count", "0"], "min_count must be at least 1"),

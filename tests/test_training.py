@@ -71,7 +71,7 @@ def test_defaults_follow_word2vec_c():
 
 
 def test_divergence_is_reported_not_written(prepared):
-    with pytest.raises(TrainingError, match="diverged.*lower alpha"):
+    with pytest.raises(TrainingError, match="diverged.*lower --alpha"):
         train_word2vec(prepared, Word2VecConfig(dim=16, epochs=3, alpha=1e12, threads=1), progress=False)
 
 

@@ -16,6 +16,8 @@ cooccur.c adds a repeated word's event to the same cell from both sides.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba as nb
 import numpy as np
 
@@ -26,20 +28,49 @@ _DISTANCE_MASK = np.uint64(MAX_WINDOW)
 _SHIFT = np.uint64(DISTANCE_BITS)
 
 
+class Text(NamedTuple):
+    """A block of the encoded corpus: ``ids`` int32 (n,) token ids, ``ids[0]`` being corpus token
+    ``base``; ``starts`` int64 (S + 1,) the sentence offsets of the whole corpus."""
+
+    ids: np.ndarray
+    starts: np.ndarray
+    base: int
+
+
+class Counting(NamedTuple):
+    """What is counted: ``window`` (1..255), ``symmetric``, ``weighted`` (1/d or 1), ``n_words`` (V)."""
+
+    window: int
+    symmetric: bool
+    weighted: bool
+    n_words: int
+
+
+class Buffers(NamedTuple):
+    """Where events go: ``dense`` float64 (R, V), the rows of the R most frequent words,
+    incremented in place; ``events`` uint64 (capacity,), the event buffer."""
+
+    dense: np.ndarray
+    events: np.ndarray
+
+
+#: What the driver checks before calling :func:`count_sentences` (see :mod:`embedkit._kernel_inputs`).
+TEXT_SPEC = {"ids": (np.int32, 1), "starts": (np.int64, 1), "base": int}
+COUNTING_SPEC = {"window": int, "symmetric": bool, "weighted": bool, "n_words": int}
+BUFFERS_SPEC = {"dense": (np.float64, 2), "events": (np.uint64, 1)}
+
+
 @nb.njit(cache=True)
-def count_sentences(ids, starts, first, last, base, window, symmetric, weighted, n_words, dense, events, n_events):
+def count_sentences(text, counting, buffers, first, last, n_events):
     """Count the events of sentences ``first .. last-1``.
 
     Parameters
     ----------
-    ids : int32 (n,)
-        Token ids of a block of the corpus; sentence ``s`` is ``ids[starts[s] - base : starts[s + 1] - base]``.
-    starts : int64 (S + 1,)
-        Sentence offsets of the whole corpus.
-    dense : float64 (R, V)
-        Dense rows, incremented in place.
-    events : uint64 (capacity,)
-        Event buffer, filled from position ``n_events``.
+    text : Text
+        Sentence ``s`` is ``text.ids[starts[s] - base : starts[s + 1] - base]``.
+    counting : Counting
+    buffers : Buffers
+        The event buffer is filled from position ``n_events``.
 
     Returns
     -------
@@ -47,6 +78,9 @@ def count_sentences(ids, starts, first, last, base, window, symmetric, weighted,
         Stops before a sentence whose events might not fit in the buffer (the caller sizes the
         buffer for at least the longest sentence, empties it and calls again).
     """
+    ids, starts, base = text.ids, text.starts, text.base
+    window, symmetric, weighted, n_words = counting.window, counting.symmetric, counting.weighted, counting.n_words
+    dense, events = buffers.dense, buffers.events
     dense_rows = dense.shape[0]
     capacity = events.shape[0]
     s = first

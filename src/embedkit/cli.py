@@ -21,23 +21,21 @@ from pathlib import Path
 import click
 import numpy as np
 
-from . import __version__
+from . import __version__, training
 from .bias import PERMUTATIONS_RANGE, SEED_RANGE
 from .config import (
     DEFAULT_MEMORY_GIB,
     IDF_MODES,
     LOSSES,
     VECTORS_OUT,
-    GloveConfig,
-    LSAConfig,
-    PPMIConfig,
-    Word2VecConfig,
-    applicable_fields,
     check_memory_gib,
     config_from_options,
+    config_path,
+    flagged_fields,
     load_toml,
+    packaged_configs,
 )
-from .corpus import ENCODING_ERRORS, TOKENIZERS, Corpus, CorpusOptions, CorpusStats
+from .corpus import ENCODING_ERRORS, TOKENIZERS, Corpus, CorpusOptions
 from .datasets import DATA_ENV, DATASETS, dataset_path, locate
 from .encode import prepare_corpus
 from .errors import ConfigError, EmbedkitError, Interrupted, StorageError, describe_os_error
@@ -50,40 +48,11 @@ from .vectors import ANALOGY_METHODS, Embeddings
 from .vocab import VocabOptions, Vocabulary
 
 DEFAULT_VECTORS = "vectors.bin"
-#: --model name -> word2vec architecture
-WORD2VEC_MODELS = {"sgns": "skipgram", "cbow": "cbow"}
-#: --model name -> config class of the other models
-COUNT_MODELS = {"glove": GloveConfig, "ppmi": PPMIConfig, "lsa": LSAConfig}
-MODELS = (*WORD2VEC_MODELS, *COUNT_MODELS)
-#: ``train`` options that are model hyper-parameters (None when not given).
-HYPER_PARAMETERS = (
-    "loss",
-    "dim",
-    "window",
-    "negative",
-    "ns_exponent",
-    "sample",
-    "alpha",
-    "min_alpha",
-    "cbow_mean",
-    "vectors_out",
-    "epochs",
-    "threads",
-    "seed",
-    "x_max",
-    "weight_exponent",
-    "grad_clip",
-    "memory",
-    "symmetric",
-    "distance_weighting",
-    "cds",
-    "neg",
-    "eig",
-    "doc_window",
-    "stopwords",
-    "sublinear_tf",
-    "idf",
-)
+#: Config fields of some model: the ``train`` options of these names are hyper-parameters (None
+#: when not given), checked against the fields of the chosen model's config.
+CONFIG_FIELDS = frozenset(f.name for t in training.TRAINERS.values() for f in fields(t.config))
+#: Options renamed: old name -> new name (the old flag is a usage error naming the new one).
+RENAMED_OPTIONS = {"neg": "ppmi_shift"}
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True}
 
 
@@ -147,10 +116,16 @@ def _load_config(ctx: click.Context, param: click.Parameter, value: str | None) 
     if value is None:
         return
     try:
+        value = str(config_path(value))
         table = load_toml(value)
     except ConfigError as exc:
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
     params = {p.name: p for p in ctx.command.params if p.name not in ("config", "corpus")}
+    renamed = sorted(set(table) & set(RENAMED_OPTIONS))
+    if renamed:
+        raise click.BadParameter(
+            f"{value}: {', '.join(f'{k} was renamed {RENAMED_OPTIONS[k]}' for k in renamed)}", ctx=ctx, param=param
+        )
     unknown = sorted(set(table) - set(params))
     if unknown:
         raise click.BadParameter(f"{value}: unknown key(s): {', '.join(unknown)}", ctx=ctx, param=param)
@@ -285,6 +260,25 @@ def cooccurrence_options(command):
     return functools.reduce(lambda cmd, deco: deco(cmd), reversed(decorators), command)
 
 
+def renamed_options(command):
+    """Hidden options under the old names of :data:`RENAMED_OPTIONS`: given (on the command line
+    or in a config file), each is a usage error naming the new option."""
+
+    def refuse(ctx: click.Context, param: click.Parameter, value) -> None:
+        if value is not None:
+            new = RENAMED_OPTIONS[param.name]
+            raise click.UsageError(
+                f"--{param.name.replace('_', '-')} was renamed --{new.replace('_', '-')} ({new} in config files)",
+                ctx=ctx,
+            )
+
+    for old in RENAMED_OPTIONS:
+        command = click.option(
+            f"--{old.replace('_', '-')}", old, default=None, hidden=True, expose_value=False, callback=refuse
+        )(command)
+    return command
+
+
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @click.option(
     "--config",
@@ -292,9 +286,10 @@ def cooccurrence_options(command):
     is_eager=True,
     expose_value=False,
     callback=_load_config,
-    help="TOML file of option values (flags override it).",
+    metavar="FILE|NAME",
+    help=f"TOML file of option values, or a packaged one by name ({', '.join(packaged_configs())}); flags override it.",
 )
-@click.option("--model", type=click.Choice(MODELS), default="sgns", help="Model family.")
+@click.option("--model", type=click.Choice(list(training.TRAINERS)), default="sgns", help="Model family.")
 @click.option(
     "--loss",
     type=click.Choice(LOSSES),
@@ -318,7 +313,7 @@ def cooccurrence_options(command):
     "--alpha",
     type=float,
     default=None,
-    help="Initial learning rate [0.025 sgns, 0.05 cbow, 0.05 glove (glove.c's -eta)].",
+    help="Initial learning rate of sgns and cbow [0.025 sgns, 0.05 cbow] (glove: --eta).",
 )
 @click.option("--min-alpha", type=float, default=None, help="Final learning rate [alpha*1e-4].")
 @click.option("--cbow-mean/--cbow-sum", default=None, help="CBOW input: mean or sum of the context [mean].")
@@ -329,10 +324,18 @@ def cooccurrence_options(command):
     default=None,
     help="GloVe weighting exponent, f(x) = (x/x_max)^e (glove.c's -alpha) [0.75].",
 )
+@click.option("--eta", type=float, default=None, help="GloVe initial AdaGrad learning rate (glove.c's -eta) [0.05].")
 @click.option("--grad-clip", type=float, default=None, help="GloVe gradient component bound [100].")
 @cooccurrence_options
 @click.option("--cds", type=float, default=None, help="PPMI context-distribution smoothing exponent [0.75].")
-@click.option("--neg", type=int, default=None, help="PPMI shift: subtract log(neg) before clipping [1].")
+@click.option(
+    "--ppmi-shift",
+    type=int,
+    default=None,
+    metavar="K",
+    help="PPMI shift: subtract log(K) before clipping (SPPMI, Levy et al. 2015) [1].",
+)
+@renamed_options
 @click.option("--eig", type=float, default=None, help="Eigenvalue weighting p of U*S^p [ppmi 0.5, lsa 1].")
 @click.option("--doc-window", type=int, default=None, help="LSA documents: 0 = lines, N = blocks of N tokens [0].")
 @click.option("--stopwords", default=None, metavar="none|english|FILE", help="LSA stopwords removed [english].")
@@ -411,12 +414,14 @@ def train(**params) -> None:
     if params["resume"] or params["init_from"]:
         model = Model.load(params["resume"] or params["init_from"])
         _check_options_from_model(params, model)
+        changes = _given(params, _from_model_fields("resume" if params["resume"] else "init_from", model.config))
         if params["resume"]:
-            model.config = dataclasses.replace(model.config, threads=params["threads"] or model.config.threads)
+            model.config = dataclasses.replace(model.config, **changes)
         config = model.config
     else:
         config = _model_config(params)
-    checkpoints = _checkpoint_interval(params, config)
+    entry = training.trainer_for(config)
+    checkpoints = _checkpoint_interval(params, entry)
     with stage("checking the inputs"):
         config_file = click.get_current_context().meta.get("embedkit.config", (None, None))[0]
         inputs = [*Corpus(params["corpus"]).files, *([config_file] if config_file else [])]
@@ -431,48 +436,26 @@ def train(**params) -> None:
         prepared = _prepare(params, log, model)
     output_bytes = _output_bytes(prepared.vocab, config)
     check_free_space(params["output"], output_bytes)
-    if model_dir:  # the snapshot: W and C, about twice the vectors (GloVe: four times)
-        check_free_space(
-            Path(model_dir) / "CURRENT", output_bytes * (4 if isinstance(config, GloveConfig) else 2), "the model"
-        )
-    # Trainers are imported here: numba (~150 MB resident) loads only after the corpus pass,
-    # and not at all for the query commands.
+    # Trainers are imported from here on: numba (~150 MB resident) loads only after the corpus
+    # pass, and not at all for the query commands.
+    if model_dir:  # the snapshot holds more than the vectors (the state class says how much)
+        check_free_space(Path(model_dir) / "CURRENT", output_bytes * entry.state_class().snapshot_factor, "the model")
     use_cache, progress = not params["no_cache"], not params["quiet"]
     with stage(f"training {config.name}"):
-        if isinstance(config, (Word2VecConfig, GloveConfig)):
 
-            def checkpointer(trained):
-                return Checkpointer(trained, model_dir, *checkpoints, log=log) if checkpoints else None
+        def checkpointer(trained):
+            return Checkpointer(trained, model_dir, *checkpoints, log=log) if checkpoints else None
 
-            if params["init_from"]:
-                embeddings, report = model.train_more(
-                    prepared,
-                    params["epochs"],
-                    params["alpha"],
-                    params["threads"],
-                    progress,
-                    log,
-                    checkpointer,
-                    use_cache,
-                )
-            else:
-                model = model or Model.start(prepared, config, *_corpus_and_vocab_options(params))
-                embeddings, report = model.train(prepared, progress, log, checkpointer(model), use_cache)
-            summary = (
-                report.summary(config.name, embeddings)
-                if isinstance(config, Word2VecConfig)
-                else report.summary(embeddings)
+        if params["init_from"]:
+            embeddings, report = model.train_more(
+                prepared, progress=progress, log=log, checkpoint_factory=checkpointer, use_cache=use_cache, **changes
             )
-        elif isinstance(config, PPMIConfig):
-            from .models.count import train_ppmi
-
-            embeddings, report = train_ppmi(prepared, config, use_cache=use_cache, progress=progress, log=log)
-            summary = report.summary(embeddings)
+        elif model_dir:
+            model = model or Model.start(prepared, config, *_corpus_and_vocab_options(params))
+            embeddings, report = model.train(prepared, progress, log, checkpointer(model), use_cache)
         else:
-            from .models.count import train_lsa
-
-            embeddings, report = train_lsa(prepared, config, log=log)
-            summary = report.summary(embeddings)
+            embeddings, report = training.train(prepared, config, progress=progress, log=log, use_cache=use_cache)
+        summary = report.summary()
     with stage(f"writing {params['output']}"):
         embeddings.save(params["output"])
         if params["save_vocab"]:
@@ -483,19 +466,32 @@ def train(**params) -> None:
     click.echo(f"{summary}; wrote {params['output']}")
 
 
-#: ``train`` options that may accompany --resume / --init-from (everything else comes from the model).
-_RUN_OPTIONS = {"corpus", "output", "threads", "save_vocab", "cache_dir", "no_cache", "checkpoint_every", "quiet"}
+#: ``train`` options besides config fields that may accompany --resume / --init-from (the rest
+#: comes from the model).
 FROM_MODEL_OPTIONS = {
-    "resume": _RUN_OPTIONS | {"resume"},
-    "init_from": _RUN_OPTIONS | {"init_from", "epochs", "alpha", "save_model"},
+    "resume": {"corpus", "output", "save_vocab", "cache_dir", "no_cache", "checkpoint_every", "quiet", "resume"},
+    "init_from": {"corpus", "output", "save_vocab", "cache_dir", "no_cache", "checkpoint_every", "quiet", "init_from"}
+    | {"save_model"},
 }
+
+
+def _from_model_fields(source: str, config) -> set[str]:
+    """The config fields that may be given with ``source`` (--resume: ``run`` fields; --init-from:
+    ``run`` and ``retrain`` fields; see :mod:`embedkit.config`)."""
+    flags = ("run",) if source == "resume" else ("run", "retrain")
+    return set().union(*(flagged_fields(type(config), flag) for flag in flags))
+
+
+def _given(params: dict, names: set[str]) -> dict:
+    """The values of ``names`` that were given (not None)."""
+    return {name: params[name] for name in names if params.get(name) is not None}
 
 
 def _check_options_from_model(params: dict, model) -> None:
     """With --resume or --init-from the model's options rule: any other option given is a usage error."""
     ctx = click.get_current_context()
     source = "resume" if params["resume"] else "init_from"
-    allowed = FROM_MODEL_OPTIONS[source]
+    allowed = FROM_MODEL_OPTIONS[source] | _from_model_fields(source, model.config)
     given = [
         name
         for name in params
@@ -510,11 +506,14 @@ def _check_options_from_model(params: dict, model) -> None:
         )
 
 
-def _checkpoint_interval(params: dict, config) -> tuple | None:
+def _checkpoint_interval(params: dict, entry: training.Trainer) -> tuple | None:
     """(epochs, seconds) of --checkpoint-every, after checking it goes with a model directory."""
-    resumable = isinstance(config, (Word2VecConfig, GloveConfig))
-    if (params["save_model"] or params["checkpoint_every"]) and not resumable:
-        raise click.UsageError(f"--save-model and --checkpoint-every apply to sgns, cbow and glove, not {config.name}")
+    if (params["save_model"] or params["checkpoint_every"]) and not entry.resumable:
+        resumable = [t.name for t in training.TRAINERS.values() if t.resumable]
+        raise click.UsageError(
+            f"--save-model and --checkpoint-every apply to {', '.join(resumable[:-1])} and {resumable[-1]}, "
+            f"not {entry.name}"
+        )
     if params["checkpoint_every"] is None:
         return None
     if not (params["save_model"] or params["resume"]):
@@ -547,28 +546,28 @@ def _output_bytes(vocab: Vocabulary, config) -> int:
 
 def _model_config(params: dict):
     """The typed config of ``--model``; a hyper-parameter the model does not have is a usage error."""
-    model = params["model"]
-    if model in COUNT_MODELS:
-        cls, options, selectors = COUNT_MODELS[model], params, {}
-    else:
-        architecture = WORD2VEC_MODELS[model]
-        cls, options = Word2VecConfig, {**params, "architecture": architecture}
-        selectors = {"architecture": architecture, "loss": params["loss"] or "ns"}
-    known = applicable_fields(cls, **selectors)
-    foreign = [name for name in HYPER_PARAMETERS if params.get(name) is not None and name not in known]
+    entry = training.trainer(params["model"])
+    known = entry.applicable(params)
+    ctx = click.get_current_context()
+    foreign = [p.name for p in ctx.command.params if p.name in CONFIG_FIELDS - known and params.get(p.name) is not None]
     if foreign:
         flags = ", ".join(_flag(name, params[name]) for name in foreign)
-        selected = {f.name: f.metadata for f in fields(cls)}
-        narrowed = sorted({k for name in foreign for k in selected.get(name, {})})
-        setting = " ".join([f"--model {model}", *(f"--{k} {selectors[k]}" for k in narrowed if k == "loss")])
-        raise click.UsageError(f"{flags} {'does' if len(foreign) == 1 else 'do'} not apply to {setting}")
-    source, table = click.get_current_context().meta.get("embedkit.config", (None, {}))
+        selectors = entry.selector_values(params)
+        only = {f.name: f.metadata.get("only", {}) for f in fields(entry.config)}
+        narrowed = sorted({k for name in foreign for k in only.get(name, {}) if k not in entry.selectors})
+        setting = " ".join([f"--model {entry.name}", *(f"--{k.replace('_', '-')} {selectors[k]}" for k in narrowed)])
+        hints = [entry.config.MISNAMED[name] for name in foreign if name in getattr(entry.config, "MISNAMED", {})]
+        raise click.UsageError(
+            f"{flags} {'does' if len(foreign) == 1 else 'do'} not apply to {setting}"
+            + "".join(f"; {hint}" for hint in hints)
+        )
+    source, table = ctx.meta.get("embedkit.config", (None, {}))
     if table:  # values the flags override must still be valid: a bad file is an error either way
         try:
-            config_from_options(cls, {**{k: v for k, v in table.items() if k in known}, **selectors})
+            entry.make_config({k: v for k, v in table.items() if k in known})
         except ConfigError as exc:
             raise ConfigError(f"{source}: {exc}") from None
-    return config_from_options(cls, options)
+    return entry.make_config({k: params[k] for k in known if k in params})
 
 
 def _flag(name: str, value) -> str:
@@ -594,7 +593,8 @@ def _prepare(params: dict, log, model=None):
         log=log,
         warn=_stderr,
     )
-    for warning in _reading_warnings(prepared.stats):
+    summary = training.CorpusSummary.from_prepared(prepared)
+    for warning in summary.warnings():
         _stderr(f"warning: {warning}")
     return prepared
 
@@ -642,17 +642,6 @@ def cooccur(**params) -> None:
     click.echo(f"{matrix.nnz:,} nonzero co-occurrences of {matrix.n_words:,} words; wrote {params['output']}")
 
 
-def _reading_warnings(stats: dict) -> list[str]:
-    """Notes on what reading changed, from corpus stats (a dict, as cached) and pruning."""
-    known = {f.name for f in fields(CorpusStats)}
-    notes = CorpusStats(**{k: v for k, v in stats.items() if k in known}).warnings()
-    if stats.get("pruned_below"):
-        notes.append(
-            f"vocabulary pruned while counting: counts of words below {stats['pruned_below']} are lower bounds"
-        )
-    return notes
-
-
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @corpus_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Vocabulary file.")
@@ -664,7 +653,10 @@ def vocab(**params) -> None:
     with stage("counting words"):
         built = Vocabulary.build(corpus, vocab_opts)
     built.save(params["output"])
-    for warning in _reading_warnings({**vars(corpus.stats), "pruned_below": built.pruned_below}):
+    summary = training.CorpusSummary(
+        corpus.stats, len(built), built.total_words, corpus.stats.sentences, built.pruned_below
+    )
+    for warning in summary.warnings():
         _stderr(f"warning: {warning}")
     click.echo(
         f"{len(built):,} words ({built.total_words:,} of {corpus.stats.tokens:,} tokens); wrote {params['output']}"

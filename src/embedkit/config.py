@@ -3,7 +3,16 @@
 A config file (``configs/*.toml``) is a flat table whose keys are the ``embedkit train``
 option names with underscores (``min_count = 5``). The CLI loads it into click's
 ``default_map``: command-line flags beat the file, the file beats the built-in defaults, and
-unknown keys are an error.
+unknown keys are an error. The configs of the repository's ``configs/`` directory ship in the
+package (``embedkit/configs``, a link to it in a checkout): ``--config glove`` names the
+packaged ``glove.toml`` (:func:`config_path`).
+
+Field metadata says how each hyper-parameter behaves, and the CLI derives its rules from it:
+``only`` (``{"loss": "ns"}``: the field applies only under these values of other fields, see
+:func:`applicable_fields`), ``run`` (how to run, not what to learn: may be given again with
+``--resume``) and ``retrain`` (may change when training continues on new text, ``--init-from``).
+A config class's ``MISNAMED`` maps option names it does *not* have to a hint (GloVe has no
+``alpha``: its learning rate is ``eta``).
 """
 
 from __future__ import annotations
@@ -12,6 +21,8 @@ import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import ClassVar
 
 from .errors import ConfigError
 from .files import read_text_file
@@ -35,6 +46,8 @@ MAX_NEGATIVE = 1_000
 MAX_EPOCHS = 100_000
 #: Largest number of worker threads.
 MAX_THREADS = 4_096
+#: Where the packaged config files are (``--config NAME``).
+PACKAGED_CONFIGS = Path(__file__).resolve().parent / "configs"
 
 
 @dataclass(frozen=True)
@@ -86,15 +99,15 @@ class Word2VecConfig:
     loss: str = "ns"
     dim: int = 100
     window: int = 5
-    negative: int = field(default=5, metadata={"loss": "ns"})
-    ns_exponent: float = field(default=0.75, metadata={"loss": "ns"})
+    negative: int = field(default=5, metadata={"only": {"loss": "ns"}})
+    ns_exponent: float = field(default=0.75, metadata={"only": {"loss": "ns"}})
     sample: float = 1e-3
-    alpha: float | None = None
+    alpha: float | None = field(default=None, metadata={"retrain": True})
     min_alpha: float | None = None
-    cbow_mean: bool = field(default=True, metadata={"architecture": "cbow"})
+    cbow_mean: bool = field(default=True, metadata={"only": {"architecture": "cbow"}})
     vectors_out: str = "input"
-    epochs: int = 5
-    threads: int = 0
+    epochs: int = field(default=5, metadata={"retrain": True})
+    threads: int = field(default=0, metadata={"run": True})
     seed: int = 1
     chunk_words: int = 10_000
 
@@ -166,8 +179,9 @@ class GloveConfig:
         text8-sized corpora).
     weight_exponent : float
         Exponent of f(x) = (x / x_max)**weight_exponent below x_max (default 0.75; glove.c's ``-alpha``).
-    alpha : float
-        Initial AdaGrad learning rate (default 0.05; glove.c's ``-eta``).
+    eta : float
+        Initial AdaGrad learning rate (default 0.05; glove.c's ``-eta``). There is no ``alpha``:
+        glove.c's ``-alpha`` is ``weight_exponent``.
     grad_clip : float
         Bound on each gradient component before the step (default 100, glove.c).
     epochs : int
@@ -193,11 +207,15 @@ class GloveConfig:
     distance_weighting: bool = True
     x_max: float = 100.0
     weight_exponent: float = 0.75
-    alpha: float = 0.05
+    eta: float = field(default=0.05, metadata={"retrain": True})
     grad_clip: float = 100.0
-    epochs: int = 15
+    epochs: int = field(default=15, metadata={"retrain": True})
     vectors_out: str = "sum"
-    threads: int = 0
+    threads: int = field(default=0, metadata={"run": True})
+
+    MISNAMED: ClassVar[dict[str, str]] = {
+        "alpha": "the learning rate is --eta (glove.c's -eta); glove.c's -alpha is --weight-exponent"
+    }
     seed: int = 1
     memory: float = DEFAULT_MEMORY_GIB
 
@@ -207,7 +225,7 @@ class GloveConfig:
         _in_range("window", self.window, 1, 255)
         _in_range("x_max", self.x_max, 1e-6, FLOAT32_MAX)
         _in_range("weight_exponent", self.weight_exponent, 0.0, 10.0)
-        _in_range("alpha", self.alpha, 0.0, FLOAT32_MAX, low_open=True)
+        _in_range("eta", self.eta, 0.0, FLOAT32_MAX, low_open=True)
         _in_range("grad_clip", self.grad_clip, 0.0, FLOAT32_MAX, low_open=True)
         _in_range("epochs", self.epochs, 1, MAX_EPOCHS)
         _require(self.vectors_out in VECTORS_OUT, f"vectors_out must be one of {', '.join(VECTORS_OUT)}")
@@ -243,8 +261,9 @@ class PPMIConfig:
         Weight a co-occurrence at distance d by 1/d (default False: plain counts).
     cds : float
         Context-distribution smoothing: contexts weigh ``count**cds`` (default 0.75; 1 = none).
-    neg : int
-        Shift the PMI by ``log(neg)`` before clipping at 0 (default 1: plain PPMI; SPPMI for > 1).
+    ppmi_shift : int
+        k of the shift: subtract ``log(k)`` from the PMI before clipping at 0 (default 1: plain
+        PPMI; k > 1 is Levy et al.'s shifted PPMI, SPPMI, k playing SGNS's negatives).
     eig : float
         Eigenvalue weighting p of the vectors ``U Σ^p``, in [0, 1] (default 0.5; Levy et al. compare 0, 0.5, 1).
     vectors_out : {"input", "sum", "concat"}
@@ -260,7 +279,7 @@ class PPMIConfig:
     symmetric: bool = True
     distance_weighting: bool = False
     cds: float = 0.75
-    neg: int = 1
+    ppmi_shift: int = 1
     eig: float = 0.5
     vectors_out: str = "input"
     memory: float = DEFAULT_MEMORY_GIB
@@ -271,7 +290,7 @@ class PPMIConfig:
         _in_range("dim", self.dim, 1, MAX_DIM)
         _in_range("window", self.window, 1, 255)
         _in_range("cds", self.cds, 0.0, 1.0, low_open=True)
-        _in_range("neg", self.neg, 1, 1 << 62)
+        _in_range("ppmi_shift", self.ppmi_shift, 1, 1 << 62)
         _in_range("eig", self.eig, 0.0, 1.0)
         _require(self.vectors_out in VECTORS_OUT, f"vectors_out must be one of {', '.join(VECTORS_OUT)}")
         check_memory_gib(self.memory)
@@ -403,17 +422,48 @@ def check_memory_gib(memory: float, name: str = "memory") -> None:
 def applicable_fields(cls, **selectors: str) -> set[str]:
     """Names of the fields of config class ``cls`` that apply under ``selectors``.
 
-    A field whose metadata names a selector value (``metadata={"loss": "ns"}``) applies only when
-    that selector has that value: ``negative`` only with ``loss="ns"``, ``cbow_mean`` only with
-    ``architecture="cbow"``.
+    A field whose ``only`` metadata names a selector value (``metadata={"only": {"loss": "ns"}}``)
+    applies only when that selector has that value: ``negative`` only with ``loss="ns"``,
+    ``cbow_mean`` only with ``architecture="cbow"``.
     """
-    return {f.name for f in fields(cls) if all(selectors.get(k, v) == v for k, v in f.metadata.items())}
+    return {f.name for f in fields(cls) if all(selectors.get(k, v) == v for k, v in f.metadata.get("only", {}).items())}
+
+
+def flagged_fields(cls, flag: str) -> set[str]:
+    """Names of the fields of config class ``cls`` whose metadata sets ``flag`` (``run``, ``retrain``)."""
+    return {f.name for f in fields(cls) if f.metadata.get(flag)}
 
 
 def config_from_options(cls, options: dict):
     """Build the dataclass ``cls`` from the options it knows, ignoring None values."""
     names = {f.name for f in fields(cls)}
     return cls(**{k: v for k, v in options.items() if k in names and v is not None})
+
+
+def packaged_configs() -> list[str]:
+    """Names of the packaged config files (``sgns``, ``glove``, ...), sorted."""
+    return sorted(p.stem for p in PACKAGED_CONFIGS.glob("*.toml"))
+
+
+def config_path(value: str | os.PathLike) -> Path:
+    """The file ``--config VALUE`` names: a bare name without ``/`` or ``.toml`` (``glove``) is a
+    packaged config; anything else (``configs/glove.toml``, ``./my.toml``) is a path.
+
+    Raises
+    ------
+    ConfigError
+        For a bare name that is not a packaged config (the message lists them).
+    """
+    text = os.fspath(value)
+    if os.sep in text or "/" in text or text.endswith(".toml"):
+        return Path(text)
+    path = PACKAGED_CONFIGS / f"{text}.toml"
+    if not path.is_file():
+        raise ConfigError(
+            f"no packaged config {text!r} (packaged: {', '.join(packaged_configs())}); "
+            f"give a path for a file of your own, such as ./{text}"
+        )
+    return path
 
 
 def load_toml(path: str | os.PathLike) -> dict:

@@ -28,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import GloveConfig
+from .config import flagged_fields
 from .encode import EncodedCorpus, PreparedCorpus, raw_to_npy
+from .errors import ConfigError
 from .files import scratch_directory
 from .vocab import Vocabulary
 
@@ -80,24 +81,6 @@ def grown_rows(old: np.ndarray, old_rows: np.ndarray, fresh: np.ndarray) -> np.n
     return out
 
 
-def grow_state(kind: str, state, config, old_rows: np.ndarray, n_words: int):
-    """The model's arrays grown to ``n_words`` rows (see the module docstring), schedule reset."""
-    n_new = n_words - old_rows.shape[0]
-    if kind == "glove":
-        from .models.glove import GloveState, initial_parameters
-
-        fresh_w, fresh_c = initial_parameters(n_new, config.dim, config.seed + 1)
-        return GloveState(grown_rows(state.W, old_rows, fresh_w), grown_rows(state.C, old_rows, fresh_c))
-    from .models.word2vec import Word2VecState, initial_vectors
-
-    syn0 = grown_rows(state.syn0, old_rows, initial_vectors(n_new, config.dim, config.seed + 1))
-    if config.loss == "hs":  # inner nodes: kept, the new ones (one per new word) start at zero
-        syn1 = np.vstack([state.syn1, np.zeros((n_new, config.dim), np.float32)])
-    else:
-        syn1 = grown_rows(state.syn1, old_rows, np.zeros((n_new, config.dim), np.float32))
-    return Word2VecState(syn0, syn1)
-
-
 @contextmanager
 def remapped(prepared: PreparedCorpus, vocab: Vocabulary, new_rows: np.ndarray) -> Iterator[PreparedCorpus]:
     """``prepared`` re-encoded with the merged ids (streamed into a scratch directory, removed
@@ -123,9 +106,7 @@ def remapped(prepared: PreparedCorpus, vocab: Vocabulary, new_rows: np.ndarray) 
 def continue_training(
     model,
     prepared: PreparedCorpus,
-    epochs: int | None = None,
-    alpha: float | None = None,
-    threads: int | None = None,
+    changes: dict | None = None,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     checkpoint_factory: Callable | None = None,
@@ -138,8 +119,10 @@ def continue_training(
     model : embedkit.model.Model
     prepared : PreparedCorpus
         The new text, prepared with the model's corpus and vocabulary options.
-    epochs, alpha, threads : optional
-        Override the model's (default: its own).
+    changes : dict, optional
+        Config fields to override (None values ignored): those marked ``retrain`` or ``run``
+        (``epochs``, the learning rate ``alpha`` or ``eta``, ``threads``). Lowering word2vec's
+        ``alpha`` below its ``min_alpha`` lowers ``min_alpha`` too.
     checkpoint_factory : callable, optional
         ``checkpoint_factory(model) -> checkpoint`` once the model has grown.
 
@@ -147,18 +130,27 @@ def continue_training(
     -------
     embeddings, report
         As :meth:`embedkit.model.Model.train`.
+
+    Raises
+    ------
+    ConfigError
+        For a change of another field, or an invalid value.
     """
+    changes = {k: v for k, v in (changes or {}).items() if v is not None}
+    allowed = flagged_fields(type(model.config), "retrain") | flagged_fields(type(model.config), "run")
+    if set(changes) - allowed:
+        refused = ", ".join(sorted(set(changes) - allowed))
+        raise ConfigError(f"continued training may change only {', '.join(sorted(allowed))}, not {refused}")
     merged, old_rows, new_rows = merge_vocabularies(model.vocab, prepared.vocab)
     if log:
         log(
             f"continued training: {len(model.vocab):,} words + {len(merged) - len(model.vocab):,} new = "
             f"{len(merged):,}; learning rate restarts from alpha"
         )
-    changes = {k: v for k, v in (("epochs", epochs), ("alpha", alpha), ("threads", threads)) if v is not None}
-    if "alpha" in changes and not isinstance(model.config, GloveConfig) and model.config.min_alpha is not None:
+    if "alpha" in changes and getattr(model.config, "min_alpha", None) is not None:
         changes["min_alpha"] = min(model.config.min_alpha, changes["alpha"])
     model.config = dataclasses.replace(model.config, **changes)
-    model.state = grow_state(model.kind, model.state, model.config, old_rows, len(merged))
+    model.state = model.state.grown(model.config, old_rows, len(merged))
     model.vocab, model.text_rows = merged, new_rows
     model.corpus = {**model.corpus, "tokens": prepared.encoded.n_tokens, "sentences": prepared.encoded.n_sentences}
     checkpoint = checkpoint_factory(model) if checkpoint_factory else None

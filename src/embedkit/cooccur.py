@@ -37,6 +37,7 @@ from tqdm.auto import tqdm
 
 from . import _cooccur_kernels as kernels
 from . import signals
+from ._kernel_inputs import check_inputs
 from .cache import FORMAT_VERSION, Manifest, entry_key, load_or_build, private_directory, stderr_warning
 from .config import DEFAULT_MEMORY_GIB
 from .encode import EncodedCorpus, PreparedCorpus, raw_to_npy
@@ -317,29 +318,21 @@ def count_cooccurrences(
     runs = _Runs(spill_dir, plan.run_cells_in_memory)
     starts = encoded.sentence_starts
     weighted = options.distance_weighting
+    counting = kernels.Counting(options.window, options.symmetric, weighted, n_words)
+    buffers = kernels.Buffers(dense, events)
+    check_inputs("count_sentences", counting, kernels.COUNTING_SPEC)
+    check_inputs("count_sentences", buffers, kernels.BUFFERS_SPEC)
     n_events = 0
     try:
         with tqdm(total=encoded.n_tokens, unit="w", unit_scale=True, desc="cooccur", disable=not progress) as bar:
             block_starts = encoded.chunk_starts(_READ_TOKENS)
             for first, last in zip(block_starts[:-1], block_starts[1:]):
                 base, stop = int(starts[first]), int(starts[last])
-                ids = encoded.read_ids(base, stop)
+                text = kernels.Text(encoded.read_ids(base, stop), starts, base)
+                check_inputs("count_sentences", text, kernels.TEXT_SPEC)
                 sentence = int(first)
                 while sentence < last:
-                    sentence, n_events = kernels.count_sentences(
-                        ids,
-                        starts,
-                        sentence,
-                        int(last),
-                        base,
-                        options.window,
-                        options.symmetric,
-                        weighted,
-                        n_words,
-                        dense,
-                        events,
-                        n_events,
-                    )
+                    sentence, n_events = kernels.count_sentences(text, counting, buffers, sentence, int(last), n_events)
                     if sentence < last:
                         runs.add(*_collapse_events(events[:n_events], weighted))
                         n_events = 0
@@ -349,7 +342,7 @@ def count_cooccurrences(
         if n_events:
             runs.add(*_collapse_events(events[:n_events], weighted))
         n_runs, n_spilled = len(runs.runs), runs.spilled
-        del events
+        del events, buffers
         sink = CellSink(out)
         _write_dense(dense, sink, plan.merge_cells)
         del dense

@@ -36,11 +36,12 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .config import GloveConfig, Word2VecConfig, config_from_options
+from .config import config_from_options
 from .corpus import CorpusOptions
 from .encode import PreparedCorpus
 from .errors import ConfigError, ModelError, StorageError, storage_error
 from .files import atomic_directory, atomic_writer
+from .training import output_vectors, resumable_kind, train, trainer_for
 from .vectors import Embeddings
 from .vocab import VocabOptions, Vocabulary
 
@@ -49,23 +50,13 @@ MODEL_FORMAT = 1
 CURRENT = "CURRENT"
 _META = "model.json"
 _VOCAB = "vocab.txt"
-#: model kind -> config class
-_CONFIGS = {"word2vec": Word2VecConfig, "glove": GloveConfig}
+#: Config fields renamed since format 1 was introduced: kind -> {old name: new name}.
+_RENAMED_FIELDS = {"glove": {"alpha": "eta"}}
 
 
 def is_model_directory(path: str | os.PathLike) -> bool:
     """Whether ``path`` looks like a model directory (holds a ``CURRENT`` file)."""
     return (Path(path) / CURRENT).is_file()
-
-
-def _state_class(kind: str):
-    if kind == "glove":
-        from .models.glove import GloveState
-
-        return GloveState
-    from .models.word2vec import Word2VecState
-
-    return Word2VecState
 
 
 def _crc(array: np.ndarray) -> int:
@@ -79,10 +70,11 @@ class Model:
     Attributes
     ----------
     config : Word2VecConfig or GloveConfig
+        The config of a resumable trainer (:attr:`embedkit.training.Trainer.resumable`).
     vocab : Vocabulary
         Words and counts, most frequent first (row ``i`` of every array is word ``i``).
     state : Word2VecState or GloveState
-        Arrays and schedule position.
+        Arrays and schedule position (the trainer's state class).
     corpus : dict
         ``tokens`` and ``sentences`` of the encoded corpus, ``corpus_options`` and
         ``vocab_options`` (so a resume prepares the text exactly as the first run did).
@@ -91,7 +83,7 @@ class Model:
         of the text's own vocabulary; None when the text's vocabulary is ``vocab`` itself.
     """
 
-    config: Word2VecConfig | GloveConfig
+    config: object
     vocab: Vocabulary
     state: object
     corpus: dict
@@ -99,7 +91,8 @@ class Model:
 
     @property
     def kind(self) -> str:
-        return "glove" if isinstance(self.config, GloveConfig) else "word2vec"
+        """What the model directory records: ``word2vec`` or ``glove``."""
+        return trainer_for(self.config).kind
 
     @property
     def finished(self) -> bool:
@@ -110,17 +103,14 @@ class Model:
     def start(
         cls, prepared: PreparedCorpus, config, corpus_options: CorpusOptions, vocab_options: VocabOptions
     ) -> Model:
-        """A model before its first update (initial parameters from ``config.seed``)."""
-        if isinstance(config, GloveConfig):
-            from .models.glove import GloveState, check_trainable, initial_parameters
+        """A model before its first update (initial parameters from ``config.seed``).
 
-            check_trainable(prepared, config)
-            state = GloveState(*initial_parameters(len(prepared.vocab), config.dim, config.seed))
-        else:
-            from .models.word2vec import check_trainable, initial_state
-
-            check_trainable(prepared, config)
-            state = initial_state(len(prepared.vocab), config)
+        Raises
+        ------
+        ConfigError
+            If ``config``'s trainer is not resumable; and the trainer's checks before allocating.
+        """
+        state = trainer_for(config).state_class().initial(prepared, config)
         corpus = {
             "tokens": prepared.encoded.n_tokens,
             "sentences": prepared.encoded.n_sentences,
@@ -173,30 +163,32 @@ class Model:
         return self._train(prepared, progress, log, checkpoint, use_cache)
 
     def _train(self, prepared: PreparedCorpus, progress, log, checkpoint, use_cache):
-        if isinstance(self.config, GloveConfig):
-            from .models.glove import train_glove
-
-            return train_glove(prepared, self.config, use_cache, progress, log, self.state, checkpoint)
-        from .models.word2vec import train_word2vec
-
-        return train_word2vec(prepared, self.config, progress, log, self.state, checkpoint)
+        return train(
+            prepared,
+            self.config,
+            progress=progress,
+            log=log,
+            use_cache=use_cache,
+            state=self.state,
+            checkpoint=checkpoint,
+        )
 
     def train_more(
         self,
         prepared: PreparedCorpus,
-        epochs: int | None = None,
-        alpha: float | None = None,
-        threads: int | None = None,
+        *,
         progress: bool = True,
         log: Callable[[str], None] | None = None,
         checkpoint_factory: Callable | None = None,
         use_cache: bool = True,
+        **changes,
     ):
         """Continue training on new text (vocabulary merged, learning rate restarted); see
-        :func:`embedkit.continued.continue_training`."""
+        :func:`embedkit.continued.continue_training`. ``changes``: config fields to change
+        (``epochs``, the learning rate, ``threads``; None values ignored)."""
         from .continued import continue_training
 
-        return continue_training(self, prepared, epochs, alpha, threads, progress, log, checkpoint_factory, use_cache)
+        return continue_training(self, prepared, changes, progress, log, checkpoint_factory, use_cache)
 
     def check_corpus(self, prepared: PreparedCorpus) -> None:
         """Refuse a corpus other than the one the model is trained on.
@@ -225,20 +217,15 @@ class Model:
 
     def embeddings(self, which: str | None = None) -> Embeddings:
         """The vectors: ``"input"`` (W), ``"sum"`` (W + C) or ``"concat"`` ([W, C]); default
-        ``config.vectors_out``. float32 (V, dim) or (V, 2 dim)."""
-        from .models.word2vec import output_vectors
+        ``config.vectors_out``. float32 (V, dim) or (V, 2 dim).
 
+        Raises
+        ------
+        ConfigError
+            If the model has no output vectors for ``which`` (hierarchical softmax).
+        """
         which = which or self.config.vectors_out
-        if self.kind == "glove":
-            dim = self.config.dim
-            inputs, outputs = self.state.W[:, :dim], self.state.C[:, :dim]
-        else:
-            if which != "input" and self.config.loss == "hs":
-                raise ConfigError(
-                    f"vectors_out={which} needs negative sampling: hierarchical softmax has no per-word output vectors"
-                )
-            inputs, outputs = self.state.syn0, self.state.syn1
-        return Embeddings(self.vocab.words, output_vectors(inputs, outputs, which))
+        return Embeddings(self.vocab.words, output_vectors(*self.state.layers(self.config, which), which))
 
     # ------------------------------------------------------------------ files
 
@@ -336,8 +323,9 @@ class Model:
                 raise ModelError(
                     f"{directory}: a model of format {meta.get('format')!r}; this embedkit reads format {MODEL_FORMAT}"
                 )
-            config_class = _CONFIGS[meta["kind"]]
-            config = config_from_options(config_class, meta["config"])
+            entry = resumable_kind(meta["kind"])
+            renamed = _RENAMED_FIELDS.get(meta["kind"], {})
+            config = config_from_options(entry.config, {renamed.get(k, k): v for k, v in meta["config"].items()})
             vocab_bytes = (snapshot / _VOCAB).read_bytes()
             if zlib.crc32(vocab_bytes) != meta["vocab"]["crc32"]:
                 raise ModelError(f"{directory}: {_VOCAB} was changed or damaged (checksum mismatch)")
@@ -353,7 +341,7 @@ class Model:
                     raise ModelError(f"{directory}: {name}.npy was changed or damaged (shape, type or checksum)")
                 values[name] = array
             text_rows = values.pop("text_rows", None)
-            state = _state_class(meta["kind"])(**values)
+            state = entry.state_class()(**values)
         except ModelError:
             raise
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -370,7 +358,7 @@ class Model:
 
     def _inconsistency(self) -> str | None:
         """What does not fit together in a loaded model (position, counters, array shapes), or None."""
-        state, n_words, dim = self.state, len(self.vocab), self.config.dim
+        state, n_words = self.state, len(self.vocab)
         integers = {
             "epoch": (0, self.config.epochs),
             "next_chunk": (0, 1 << 40),
@@ -384,14 +372,10 @@ class Model:
                 return f"{name} = {value!r}"
         if not (isinstance(state.seconds, (int, float)) and np.isfinite(state.seconds) and state.seconds >= 0):
             return f"seconds = {state.seconds!r}"
-        losses = getattr(state, "epoch_losses", None) or getattr(state, "epoch_costs", None) or []
+        losses = state.losses
         if len(losses) != state.epoch or not all(isinstance(x, (int, float)) for x in losses):
             return f"{len(losses)} epoch losses for {state.epoch} epochs"
-        if self.kind == "glove":
-            expected = {"W": (n_words, 2 * (dim + 1)), "C": (n_words, 2 * (dim + 1))}
-        else:
-            expected = {"syn0": (n_words, dim), "syn1": (n_words - (self.config.loss == "hs"), dim)}
-        for name, shape in expected.items():
+        for name, shape in state.shapes(n_words, self.config).items():
             if getattr(state, name).shape != shape:
                 return f"{name} has shape {getattr(state, name).shape}, expected {shape}"
         if self.text_rows is not None and (
@@ -406,10 +390,9 @@ class Model:
     def describe(self) -> list[str]:
         """Lines for ``embedkit info``: kind, size, position in the schedule, corpus."""
         position = f"epoch {self.state.epoch} of {self.config.epochs}"
-        part = getattr(self.state, "next_chunk", 0) or getattr(self.state, "next_block", 0)
-        if part:
-            position += f" (+{part} {'chunks' if self.kind == 'word2vec' else 'blocks'})"
-        losses = getattr(self.state, "epoch_losses", None) or getattr(self.state, "epoch_costs", [])
+        if self.state.position:
+            position += f" (+{self.state.position} {self.state.parts})"
+        losses = self.state.losses
         return [
             f"model       {self.config.name} ({self.kind}), format {MODEL_FORMAT}",
             f"words       {len(self.vocab):,}",

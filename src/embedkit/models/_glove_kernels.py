@@ -22,12 +22,54 @@ than separate G arrays on this machine).
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
 
 from .._numba import FASTMATH
 from .._random import below, next_state, output, splitmix64
+
+
+class Cells(NamedTuple):
+    """The shuffled nonzero cells: rows, cols int32 (N,) and values float32 (N,), all > 0."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    values: np.ndarray
+
+
+class Parameters(NamedTuple):
+    """W and C, float32 (V, 2 (D + 1)) in the layout of the module docstring (updated in place)."""
+
+    W: np.ndarray
+    C: np.ndarray
+
+
+class Step(NamedTuple):
+    """One run's settings: block_size (cells per block), mirror (visit a stored off-diagonal
+    cell of a symmetric matrix as (i, j) and (j, i)), and the float32 scalars x_max, power (the
+    weighting exponent), eta (learning rate) and grad_clip."""
+
+    block_size: int
+    mirror: bool
+    x_max: np.float32
+    power: np.float32
+    eta: np.float32
+    grad_clip: np.float32
+
+
+#: What the driver checks before calling :func:`train_blocks` (see :mod:`embedkit._kernel_inputs`).
+CELLS_SPEC = {"rows": (np.int32, 1), "cols": (np.int32, 1), "values": (np.float32, 1)}
+PARAMETERS_SPEC = {"W": (np.float32, 2), "C": (np.float32, 2)}
+STEP_SPEC = {
+    "block_size": int,
+    "mirror": bool,
+    "x_max": np.float32,
+    "power": np.float32,
+    "eta": np.float32,
+    "grad_clip": np.float32,
+}
 
 
 @nb.njit(inline="always", fastmath=FASTMATH)
@@ -61,13 +103,24 @@ def glove_step(w_row, c_row, log_x, weight, eta, grad_clip):
 
 
 @nb.njit(parallel=True, cache=True, fastmath=FASTMATH)
-def train_blocks(rows, cols, values, block_order, block_size, mirror, W, C, x_max, power, eta, grad_clip, block_costs):
+def train_blocks(cells, params, step, block_order, block_costs):
     """Visit the cells of blocks ``block_order`` (block ``b`` = cells ``b*block_size ...``).
 
-    Blocks run in parallel without locks (Hogwild, as glove.c's threads). With ``mirror`` a
-    stored off-diagonal cell (i, j) of a symmetric matrix is also visited as (j, i).
-    ``block_costs[k]`` receives the summed cost of ``block_order[k]``.
+    Parameters
+    ----------
+    cells : Cells
+    params : Parameters
+        Updated in place; blocks run in parallel without locks (Hogwild, as glove.c's threads).
+    step : Step
+    block_order : int64 (B,)
+        The blocks of this call.
+    block_costs : float64 (B,)
+        ``block_costs[k]`` receives the summed cost of ``block_order[k]``.
     """
+    rows, cols, values = cells.rows, cells.cols, cells.values
+    W, C = params.W, params.C
+    block_size, x_max, power = step.block_size, step.x_max, step.power
+    eta, grad_clip, mirror = step.eta, step.grad_clip, step.mirror
     n = values.shape[0]
     inv_x_max = np.float32(1.0 / x_max)
     for k in nb.prange(block_order.shape[0]):

@@ -22,35 +22,35 @@ from ..encode import EncodedCorpus, PreparedCorpus
 from ..errors import CorpusError, TrainingError
 from ..memory import peak_rss_mib
 from ..svd import truncated_svd, weighted
+from ..training import CorpusSummary, Report, output_vectors
 from ..vectors import Embeddings
 from ._checks import require_context_pairs, require_memory, require_words
-from .word2vec import output_vectors
 
 #: Bytes per (row + column) per component held by the truncated SVD: float64 U and V, PROPACK's
 #: Lanczos bases and the float32 outputs.
 _SVD_BYTES_PER_ENTRY = 40
 
 
-@dataclass
-class CountReport:
-    """Stages of a count-model run: name -> (wall seconds, peak RSS MiB after the stage)."""
+@dataclass(kw_only=True)
+class CountReport(Report):
+    """What a count-model run did (besides :class:`embedkit.training.Report`'s fields):
+    ``stages``, name -> (wall seconds, peak RSS MiB after the stage), whose seconds add up to
+    ``seconds``; ``nnz``, the nonzeros of the factorised matrix. No epochs: ``epoch_losses`` is
+    empty."""
 
-    model: str
     stages: dict[str, tuple[float, float]] = field(default_factory=dict)
     nnz: int = 0
 
-    @property
-    def seconds(self) -> float:
-        return sum(seconds for seconds, _ in self.stages.values())
-
-    def summary(self, embeddings: Embeddings) -> str:
-        """The one-line summary printed at the end of training."""
+    def details(self) -> str:
         stages = ", ".join(f"{name} {seconds:.1f} s" for name, (seconds, _) in self.stages.items())
         peak = max((mib for _, mib in self.stages.values()), default=0.0)
-        return (
-            f"{self.model}: {len(embeddings):,} words x {embeddings.dim} dims from a matrix with "
-            f"{self.nnz:,} nonzeros in {self.seconds:.1f} s ({stages}); peak RSS {peak:.0f} MiB"
-        )
+        return f" from a matrix with {self.nnz:,} nonzeros in {self.seconds:.1f} s ({stages}); peak RSS {peak:.0f} MiB"
+
+    def finish(self, embeddings: Embeddings, prepared: PreparedCorpus) -> tuple[Embeddings, CountReport]:
+        """Record the shape of the vectors and the corpus; return both, as the trainers do."""
+        self.n_vectors, self.dim = len(embeddings), embeddings.dim
+        self.corpus = CorpusSummary.from_prepared(prepared)
+        return embeddings, self
 
 
 class _Stages:
@@ -62,6 +62,7 @@ class _Stages:
     def done(self, name: str) -> None:
         now = time.perf_counter()
         self.report.stages[name] = (now - self.started, peak_rss_mib())
+        self.report.seconds += now - self.started
         if self.log:
             self.log(f"{name}: {now - self.started:.1f} s, peak RSS {self.report.stages[name][1]:.0f} MiB")
         self.started = now
@@ -77,10 +78,10 @@ def _require_svd_memory(n_rows: int, n_cols: int, dim: int) -> None:
 # ----------------------------------------------------------------------------- PPMI
 
 
-def ppmi_matrix(counts: sparse.csr_matrix, cds: float = 0.75, neg: int = 1) -> sparse.csr_matrix:
+def ppmi_matrix(counts: sparse.csr_matrix, cds: float = 0.75, shift: int = 1) -> sparse.csr_matrix:
     """Shifted positive PMI with context-distribution smoothing (Levy et al. 2015, eqs. 3-5).
 
-    ``PPMI(w, c) = max(log(#(w,c) / (#(w) * P_cds(c))) - log(neg), 0)`` with ``#(w)`` the row sums,
+    ``PPMI(w, c) = max(log(#(w,c) / (#(w) * P_cds(c))) - log(shift), 0)`` with ``#(w)`` the row sums,
     ``P_cds(c) = #(c)**cds / sum_c' #(c')**cds`` from the column sums.
 
     Parameters
@@ -98,7 +99,7 @@ def ppmi_matrix(counts: sparse.csr_matrix, cds: float = 0.75, neg: int = 1) -> s
     context /= context.sum()
     rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
     pmi = np.log(counts.data.astype(np.float64)) - np.log(row_totals[rows]) - np.log(context[counts.indices])
-    pmi -= np.log(neg)
+    pmi -= np.log(shift)
     result = sparse.csr_matrix(
         (np.maximum(pmi, 0.0).astype(np.float32), counts.indices.copy(), counts.indptr.copy()), shape=counts.shape
     )
@@ -109,9 +110,10 @@ def ppmi_matrix(counts: sparse.csr_matrix, cds: float = 0.75, neg: int = 1) -> s
 def train_ppmi(
     prepared: PreparedCorpus,
     config: PPMIConfig | None = None,
-    use_cache: bool = True,
+    *,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    use_cache: bool = True,
 ) -> tuple[Embeddings, CountReport]:
     """PPMI-SVD word vectors: counts -> (shifted) PPMI -> truncated SVD -> ``U Σ^eig``.
 
@@ -134,16 +136,17 @@ def train_ppmi(
     require_words(prepared.vocab)
     require_context_pairs(prepared.encoded)
     _require_svd_memory(len(prepared.vocab), len(prepared.vocab), config.dim)
-    report = CountReport("ppmi")
+    report = CountReport(model=config.name)
     stages = _Stages(report, log)
     options = CooccurrenceOptions(config.window, config.symmetric, config.distance_weighting)
     counts = cooccurrences_for(prepared, options, config.memory, use_cache, progress, log)
     stages.done("cooccurrence counts (cached)" if counts.from_cache else "cooccurrence counts")
-    matrix = ppmi_matrix(counts.to_csr(), config.cds, config.neg)
+    matrix = ppmi_matrix(counts.to_csr(), config.cds, config.ppmi_shift)
     del counts
     if matrix.nnz == 0:
         raise TrainingError(
-            f"the PPMI matrix is empty: no PMI exceeds log(neg) = {np.log(config.neg):.3g}; lower --neg"
+            f"the PPMI matrix is empty: no PMI exceeds log(ppmi_shift) = {np.log(config.ppmi_shift):.3g}; "
+            "lower --ppmi-shift"
         )
     report.nnz = matrix.nnz
     stages.done("ppmi")
@@ -152,7 +155,9 @@ def train_ppmi(
     stages.done("svd")
     words = weighted(U, S, config.eig)
     contexts = weighted(Vt.T, S, config.eig) if config.vectors_out != "input" else None
-    return Embeddings(prepared.vocab.words, output_vectors(words, contexts, config.vectors_out)), report
+    return report.finish(
+        Embeddings(prepared.vocab.words, output_vectors(words, contexts, config.vectors_out)), prepared
+    )
 
 
 # ----------------------------------------------------------------------------- LSA
@@ -200,6 +205,7 @@ def tfidf_matrix(tf: sparse.csr_matrix, sublinear_tf: bool = True, idf: str = "s
 def train_lsa(
     prepared: PreparedCorpus,
     config: LSAConfig | None = None,
+    *,
     log: Callable[[str], None] | None = None,
 ) -> tuple[Embeddings, CountReport]:
     """LSA word vectors: TF-IDF term-document matrix -> truncated SVD -> ``U Σ^eig``.
@@ -226,7 +232,7 @@ def train_lsa(
             + ("; lower --doc-window" if config.doc_window else "")
         )
     _require_svd_memory(len(prepared.vocab), n_docs, config.dim)
-    report = CountReport("lsa")
+    report = CountReport(model=config.name)
     stages = _Stages(report, log)
     words = prepared.vocab.words
     stop = load_stopwords(config.stopwords)
@@ -245,4 +251,4 @@ def train_lsa(
     del matrix
     stages.done("svd")
     kept_words = [w for w, k in zip(words, keep) if k]
-    return Embeddings(kept_words, weighted(U, S, config.eig)), report
+    return report.finish(Embeddings(kept_words, weighted(U, S, config.eig)), prepared)

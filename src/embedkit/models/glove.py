@@ -20,21 +20,30 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numba
 import numpy as np
-from tqdm.auto import tqdm
 
-from .. import signals
+from .._kernel_inputs import check_inputs
 from ..config import GloveConfig
+from ..continued import grown_rows
 from ..cooccur import CellSink, CooccurrenceOptions, Cooccurrences, cooccurrences_for
 from ..encode import PreparedCorpus
-from ..errors import ConfigError, TrainingError
+from ..errors import ConfigError
 from ..files import scratch_directory
 from ..memory import gib
+from ..training import CorpusSummary, Report, output_vectors
 from ..vectors import Embeddings
 from ._checks import require_context_pairs, require_words
-from ._glove_kernels import shuffle_cells, train_blocks
-from .word2vec import output_vectors
+from ._epochs import EpochLoop
+from ._glove_kernels import (
+    CELLS_SPEC,
+    PARAMETERS_SPEC,
+    STEP_SPEC,
+    Cells,
+    Parameters,
+    Step,
+    shuffle_cells,
+    train_blocks,
+)
 
 #: Cells per unit of parallel work.
 BLOCK_CELLS = 4096
@@ -45,25 +54,21 @@ _MAX_BUCKETS = 256  # open files while shuffling on disk: 3 per bucket
 _BYTES_PER_PARAMETER = 8  # float32 value + float32 squared-gradient sum
 
 
-@dataclass
-class GloveReport:
-    """What a GloVe run did: ``epochs``; ``nnz`` (nonzero cells of the full matrix);
-    ``count_seconds`` (co-occurrence counting, 0 when cached); ``seconds`` (training loop);
-    ``epoch_costs`` (J / nnz after each iteration, glove.c's figure)."""
+@dataclass(kw_only=True)
+class GloveReport(Report):
+    """What a GloVe run did (besides :class:`embedkit.training.Report`'s fields): ``epochs``;
+    ``nnz`` (nonzero cells of the full matrix); ``count_seconds`` (co-occurrence counting, 0
+    when cached); ``epoch_losses`` is J / nnz after each iteration, glove.c's figure."""
 
     epochs: int
     nnz: int
-    count_seconds: float
-    seconds: float
-    epoch_costs: list[float]
+    count_seconds: float = 0.0
 
-    def summary(self, embeddings: Embeddings) -> str:
-        """The one-line summary printed at the end of training."""
+    def details(self) -> str:
         rate = self.nnz * self.epochs / self.seconds if self.seconds > 0 else float("nan")
         return (
-            f"glove: {len(embeddings):,} words x {embeddings.dim} dims, {self.epochs} iterations over "
-            f"{self.nnz:,} co-occurrences in {self.seconds:.1f} s ({rate / 1e6:.1f}M cells/s; "
-            f"counting {self.count_seconds:.1f} s), final cost {self.epoch_costs[-1]:.4f}"
+            f", {self.epochs} iterations over {self.nnz:,} co-occurrences in {self.seconds:.1f} s "
+            f"({rate / 1e6:.1f}M cells/s; counting {self.count_seconds:.1f} s), final cost {self.epoch_losses[-1]:.4f}"
         )
 
 
@@ -99,6 +104,38 @@ class GloveState:
     block_costs: np.ndarray | None = None
     epoch_costs: list[float] = field(default_factory=list)
     seconds: float = 0.0
+
+    #: What a part of an iteration is (``embedkit info``); the model directory holds W and C
+    #: with biases and squared-gradient sums, about four times the vectors file.
+    parts, snapshot_factor = "blocks", 4
+
+    @classmethod
+    def initial(cls, prepared: PreparedCorpus, config: GloveConfig) -> GloveState:
+        """The state of a new run on ``prepared`` (after :func:`check_trainable`)."""
+        check_trainable(prepared, config)
+        return cls(*initial_parameters(len(prepared.vocab), config.dim, config.seed))
+
+    @property
+    def position(self) -> int:
+        return self.next_block
+
+    @property
+    def losses(self) -> list[float]:
+        return self.epoch_costs
+
+    def layers(self, config: GloveConfig, which: str) -> tuple[np.ndarray, np.ndarray]:
+        """(W, C) without biases and sums, for :func:`embedkit.training.output_vectors`."""
+        return self.W[:, : config.dim], self.C[:, : config.dim]
+
+    def shapes(self, n_words: int, config: GloveConfig) -> dict[str, tuple[int, int]]:
+        """The shape each array must have for ``n_words`` words."""
+        return {"W": (n_words, 2 * (config.dim + 1)), "C": (n_words, 2 * (config.dim + 1))}
+
+    def grown(self, config: GloveConfig, old_rows: np.ndarray, n_words: int) -> GloveState:
+        """A fresh schedule over ``n_words`` rows: old word ``i`` (with its AdaGrad sums) at
+        ``old_rows[i]``, new words initialised as glove.c does (see :mod:`embedkit.continued`)."""
+        fresh_w, fresh_c = initial_parameters(n_words - old_rows.shape[0], config.dim, config.seed + 1)
+        return GloveState(grown_rows(self.W, old_rows, fresh_w), grown_rows(self.C, old_rows, fresh_c))
 
 
 def parameter_bytes(n_words: int, config: GloveConfig) -> int:
@@ -148,9 +185,10 @@ def initial_parameters(n_words: int, dim: int, seed: int) -> tuple[np.ndarray, n
 def train_glove(
     prepared: PreparedCorpus,
     config: GloveConfig | None = None,
-    use_cache: bool = True,
+    *,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    use_cache: bool = True,
     state: GloveState | None = None,
     checkpoint: Callable[[GloveState, bool], None] | None = None,
 ) -> tuple[Embeddings, GloveReport]:
@@ -186,7 +224,7 @@ def train_glove(
         If the parameters alone need more than ``config.memory`` GiB (cells that do not fit are
         shuffled and read from disk).
     TrainingError
-        If the cost or the parameters become NaN/Inf (lower ``alpha`` or ``grad_clip``).
+        If the cost or the parameters become NaN/Inf (lower ``eta`` or ``grad_clip``).
     """
     config = config or GloveConfig()
     check_trainable(prepared, config)
@@ -194,8 +232,10 @@ def train_glove(
     started = time.perf_counter()
     cooc = cooccurrences_for(prepared, options, config.memory, use_cache, progress, log)
     count_seconds = 0.0 if cooc.from_cache else time.perf_counter() - started
-    embeddings, report = train_glove_cooccurrences(cooc, prepared.vocab.words, config, progress, log, state, checkpoint)
-    report.count_seconds = count_seconds
+    embeddings, report = train_glove_cooccurrences(
+        cooc, prepared.vocab.words, config, progress=progress, log=log, state=state, checkpoint=checkpoint
+    )
+    report.count_seconds, report.corpus = count_seconds, CorpusSummary.from_prepared(prepared)
     return embeddings, report
 
 
@@ -203,12 +243,14 @@ def train_glove_cooccurrences(
     cooc: Cooccurrences,
     words: list[str],
     config: GloveConfig,
+    *,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     state: GloveState | None = None,
     checkpoint: Callable[[GloveState, bool], None] | None = None,
 ) -> tuple[Embeddings, GloveReport]:
-    """Train GloVe on a co-occurrence matrix; see :func:`train_glove` for the parameters."""
+    """Train GloVe on a co-occurrence matrix; see :func:`train_glove` for the parameters
+    (the report's ``corpus`` is None)."""
     budget = int(config.memory * (1 << 30))
     parameters = parameter_bytes(cooc.n_words, config)
     with scratch_directory("embedkit-glove") as scratch:
@@ -220,7 +262,18 @@ def train_glove_cooccurrences(
                 log(f"{cooc.stored:,} cells exceed the memory budget: shuffling them on disk in {scratch}")
             cells = shuffle_on_disk(cooc, scratch, budget - parameters, config.seed)
         state = state or GloveState(*initial_parameters(cooc.n_words, config.dim, config.seed))
-        return _train(cells, cooc, words, config, progress, log, state, checkpoint)
+        _Run(Cells(*cells), cooc, config, state, progress, log, checkpoint).run()
+    embeddings = Embeddings(words, output_vectors(*state.layers(config, config.vectors_out), config.vectors_out))
+    report = GloveReport(
+        model=config.name,
+        seconds=state.seconds,
+        epoch_losses=state.epoch_costs,
+        n_vectors=len(embeddings),
+        dim=embeddings.dim,
+        epochs=config.epochs,
+        nnz=cooc.nnz,
+    )
+    return embeddings, report
 
 
 def shuffle_on_disk(cooc: Cooccurrences, directory: Path, budget: int, seed: int) -> tuple[np.ndarray, ...]:
@@ -258,69 +311,60 @@ def shuffle_on_disk(cooc: Cooccurrences, directory: Path, budget: int, seed: int
     return tuple(np.asarray(a) for a in CellSink.read(output.directory))
 
 
-def _train(
-    cells, cooc: Cooccurrences, words: list[str], config: GloveConfig, progress, log, state: GloveState, checkpoint
-):
-    """The iterations over shuffled ``cells`` (rows, cols, values), from ``state`` on."""
-    rows, cols, values = cells
-    dim = config.dim
-    W, C = state.W, state.C
-    mirror = cooc.options.symmetric
-    nnz = cooc.nnz
-    n_blocks = -(-values.shape[0] // BLOCK_CELLS)
-    per_call = max(1, -(-n_blocks // _CALLS_PER_EPOCH))
-    numba.set_num_threads(min(config.n_threads, numba.config.NUMBA_NUM_THREADS))
-    scalars = [np.float32(v) for v in (config.x_max, config.weight_exponent, config.alpha, config.grad_clip)]
-    rng = np.random.default_rng(config.seed)
-    if state.rng_state is not None:
-        rng.bit_generator.state = state.rng_state
-    if not 0 <= state.next_block < n_blocks:
-        raise TrainingError(f"the saved position (block {state.next_block}) is past this matrix's {n_blocks} blocks")
-    if state.block_costs is None or state.block_costs.shape != (n_blocks,):
-        state.block_costs = np.zeros(n_blocks, dtype=np.float64)
-    block_costs = state.block_costs
-    resumed_at = time.perf_counter() - state.seconds
-    done_before = state.epoch * nnz + nnz * state.next_block // n_blocks
-    with tqdm(
-        total=nnz * config.epochs, initial=done_before, unit="cell", unit_scale=True, desc="glove", disable=not progress
-    ) as bar:
-        for epoch in range(state.epoch, config.epochs):
-            state.rng_state = rng.bit_generator.state
-            order = rng.permutation(n_blocks).astype(np.int64)
-            if state.next_block == 0:
-                block_costs[:] = 0.0
-            shown = nnz * state.next_block // n_blocks
-            for first in range(state.next_block, n_blocks, per_call):
-                last = min(first + per_call, n_blocks)
-                train_blocks(
-                    rows, cols, values, order[first:last], BLOCK_CELLS, mirror, W, C, *scalars, block_costs[first:last]
-                )
-                done = min(last * BLOCK_CELLS, values.shape[0])
-                bar.set_postfix(
-                    iter=f"{epoch + 1}/{config.epochs}",
-                    eta=f"{config.alpha:g}",
-                    cost=f"{block_costs[:last].sum() / max(1, nnz * done / values.shape[0]):.4f}",
-                    refresh=False,
-                )
-                bar.update(nnz * last // n_blocks - shown)
-                signals.check()  # a signal whose exception was swallowed (e.g. during compilation)
-                shown = nnz * last // n_blocks
-                if last < n_blocks:
-                    state.next_block, state.seconds = last, time.perf_counter() - resumed_at
-                    if checkpoint:
-                        checkpoint(state, False)
-            cost = float(block_costs.sum() / nnz)
-            if not (np.isfinite(cost) and np.isfinite(W).all() and np.isfinite(C).all()):
-                raise TrainingError(
-                    f"GloVe diverged in iteration {epoch + 1} (NaN/Inf cost or vectors); lower --alpha "
-                    f"(now {config.alpha:g}) or --grad-clip (now {config.grad_clip:g})"
-                )
-            state.epoch_costs.append(cost)
-            state.epoch, state.next_block, state.rng_state = epoch + 1, 0, rng.bit_generator.state
-            state.seconds = time.perf_counter() - resumed_at
-            if log:
-                log(f"iteration {epoch + 1}/{config.epochs}: cost {cost:.6f}")
-            if checkpoint:
-                checkpoint(state, True)
-    report = GloveReport(config.epochs, nnz, 0.0, state.seconds, state.epoch_costs)
-    return Embeddings(words, output_vectors(W[:, :dim], C[:, :dim], config.vectors_out)), report
+class _Run(EpochLoop):
+    """GloVe's iterations: blocks of :data:`BLOCK_CELLS` shuffled cells in a fresh random order
+    each iteration, :data:`_CALLS_PER_EPOCH` kernel calls per iteration."""
+
+    position, part, whole, unit = "next_block", "block", "matrix", "cell"
+
+    def __init__(
+        self, cells: Cells, cooc: Cooccurrences, config: GloveConfig, state: GloveState, progress, log, checkpoint
+    ):
+        n_blocks = -(-cells.values.shape[0] // BLOCK_CELLS)
+        self.rng = np.random.default_rng(config.seed)
+        if state.rng_state is not None:
+            self.rng.bit_generator.state = state.rng_state
+        super().__init__(
+            state,
+            name=config.name,
+            epochs=config.epochs,
+            n_parts=n_blocks,
+            per_call=max(1, -(-n_blocks // _CALLS_PER_EPOCH)),
+            epoch_units=cooc.nnz,
+            threads=config.n_threads,
+            advice=f"lower --eta (now {config.eta:g}) or --grad-clip (now {config.grad_clip:g})",
+            progress=progress,
+            log=log,
+            checkpoint=checkpoint,
+        )
+        self.cells, self.params, self.config = cells, Parameters(state.W, state.C), config
+        scalars = (np.float32(v) for v in (config.x_max, config.weight_exponent, config.eta, config.grad_clip))
+        self.step = Step(BLOCK_CELLS, cooc.options.symmetric, *scalars)
+        if state.block_costs is None or state.block_costs.shape != (n_blocks,):
+            state.block_costs = np.zeros(n_blocks, dtype=np.float64)
+        check_inputs("train_blocks", self.cells, CELLS_SPEC)
+        check_inputs("train_blocks", self.params, PARAMETERS_SPEC)
+        check_inputs("train_blocks", self.step, STEP_SPEC)
+
+    def start_epoch(self, epoch: int) -> None:
+        self.state.rng_state = self.rng.bit_generator.state
+        self.order = self.rng.permutation(self.n_parts).astype(np.int64)
+        if self.state.next_block == 0:
+            self.state.block_costs[:] = 0.0
+
+    def train(self, epoch: int, first: int, last: int) -> tuple[float, float]:
+        costs, n_cells = self.state.block_costs, self.cells.values.shape[0]
+        train_blocks(self.cells, self.params, self.step, self.order[first:last], costs[first:last])
+        done = min(last * BLOCK_CELLS, n_cells)
+        return float(costs[:last].sum() / max(1, self.epoch_units * done / n_cells)), self.config.eta
+
+    def epoch_loss(self) -> float:
+        return float(self.state.block_costs.sum() / self.epoch_units)
+
+    def parameters(self) -> tuple[np.ndarray, ...]:
+        return self.state.W, self.state.C
+
+    def end_epoch(self, epoch: int, loss: float) -> str:
+        self.state.epoch_costs.append(loss)
+        self.state.rng_state = self.rng.bit_generator.state
+        return f"iteration {epoch + 1}/{self.epochs}: cost {loss:.6f}"

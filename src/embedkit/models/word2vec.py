@@ -10,24 +10,25 @@ With more threads updates race (Hogwild, as word2vec.c and gensim), so runs diff
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-import numba
 import numpy as np
-from tqdm.auto import tqdm
 
-from .. import signals
+from .._kernel_inputs import check_inputs
 from .._random import alias_table, probability_thresholds
 from ..config import Word2VecConfig
+from ..continued import grown_rows
 from ..encode import PreparedCorpus
-from ..errors import TrainingError
+from ..errors import ConfigError, TrainingError
 from ..huffman import build_huffman_tree
+from ..training import CorpusSummary, Report, output_vectors
 from ..vectors import Embeddings
 from ..vocab import Vocabulary
 from ._checks import require_context_pairs, require_memory, require_words
-from ._w2v_kernels import Corpus, Schedule, Tables, learning_rate, train_chunks
+from ._epochs import EpochLoop
+from ._w2v_kernels import Corpus, Schedule, Tables, learning_rate, private_nodes, train_chunks
 
 #: Chunks handed to one kernel call, per thread; between calls the progress bar is updated.
 _CHUNKS_PER_THREAD_PER_CALL = 16
@@ -69,33 +70,75 @@ class Word2VecState:
     examples: int = 0
     seconds: float = 0.0
 
+    #: What a part of an epoch is (``embedkit info``); the model directory holds W and C, about
+    #: twice the vectors file.
+    parts, snapshot_factor = "chunks", 2
 
-@dataclass
-class TrainReport:
-    """What a training run did.
+    @classmethod
+    def initial(cls, prepared: PreparedCorpus, config: Word2VecConfig) -> Word2VecState:
+        """The state of a new run on ``prepared`` (after :func:`check_trainable`)."""
+        check_trainable(prepared, config)
+        return initial_state(len(prepared.vocab), config)
+
+    @property
+    def position(self) -> int:
+        return self.next_chunk
+
+    @property
+    def losses(self) -> list[float]:
+        return self.epoch_losses
+
+    def layers(self, config: Word2VecConfig, which: str) -> tuple[np.ndarray, np.ndarray]:
+        """(W, C) for :func:`embedkit.training.output_vectors`.
+
+        Raises
+        ------
+        ConfigError
+            If ``which`` needs C and the loss is hierarchical softmax (no per-word output vectors).
+        """
+        if which != "input" and config.loss == "hs":
+            raise ConfigError(
+                f"vectors_out={which} needs negative sampling: hierarchical softmax has no per-word output vectors"
+            )
+        return self.syn0, self.syn1
+
+    def shapes(self, n_words: int, config: Word2VecConfig) -> dict[str, tuple[int, int]]:
+        """The shape each array must have for ``n_words`` words."""
+        return {"syn0": (n_words, config.dim), "syn1": (n_words - (config.loss == "hs"), config.dim)}
+
+    def grown(self, config: Word2VecConfig, old_rows: np.ndarray, n_words: int) -> Word2VecState:
+        """A fresh schedule over ``n_words`` rows: old word ``i`` at ``old_rows[i]``, new words
+        initialised as at the start of a run (see :mod:`embedkit.continued`)."""
+        n_new = n_words - old_rows.shape[0]
+        syn0 = grown_rows(self.syn0, old_rows, initial_vectors(n_new, config.dim, config.seed + 1))
+        if config.loss == "hs":  # inner nodes: kept, the new ones (one per new word) start at zero
+            syn1 = np.vstack([self.syn1, np.zeros((n_new, config.dim), np.float32)])
+        else:
+            syn1 = grown_rows(self.syn1, old_rows, np.zeros((n_new, config.dim), np.float32))
+        return Word2VecState(syn0, syn1)
+
+
+@dataclass(kw_only=True)
+class TrainReport(Report):
+    """What a word2vec run did (besides :class:`embedkit.training.Report`'s fields).
 
     Attributes: ``epochs``; ``words`` (corpus tokens processed, all epochs); ``kept_words``
     (tokens left after subsampling); ``examples`` (training examples: (context, centre) pairs
-    for skip-gram, centre words for CBOW); ``seconds`` (wall time of the training loop);
-    ``epoch_losses`` (mean loss per example, per epoch).
+    for skip-gram, centre words for CBOW); ``epoch_losses`` is the mean loss per example.
     """
 
     epochs: int
     words: int
     kept_words: int
     examples: int
-    seconds: float
-    epoch_losses: list[float]
 
     @property
     def words_per_second(self) -> float:
         return self.words / self.seconds if self.seconds > 0 else float("nan")
 
-    def summary(self, name: str, embeddings: Embeddings) -> str:
-        """The one-line summary printed at the end of training."""
+    def details(self) -> str:
         return (
-            f"{name}: {len(embeddings):,} words x {embeddings.dim} dims, {self.epochs} epochs, "
-            f"{self.words:,} words in {self.seconds:.1f} s "
+            f", {self.epochs} epochs, {self.words:,} words in {self.seconds:.1f} s "
             f"({self.words_per_second / 1e3:.0f}k words/s), final loss {self.epoch_losses[-1]:.4f}"
         )
 
@@ -148,6 +191,7 @@ def initial_state(n_words: int, config: Word2VecConfig) -> Word2VecState:
 def train_word2vec(
     prepared: PreparedCorpus,
     config: Word2VecConfig | None = None,
+    *,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     state: Word2VecState | None = None,
@@ -186,99 +230,149 @@ def train_word2vec(
     ConfigError
         If the parameters (and the output copy) need more memory than is available.
     TrainingError
-        If the parameters become NaN or infinite (try a lower ``alpha``).
+        If the parameters become NaN or infinite (try a lower ``alpha``), or subsampling keeps
+        no training example.
     """
     config = config or Word2VecConfig()
-    vocab, encoded = prepared.vocab, prepared.encoded
     check_trainable(prepared, config)
-    chunk_starts = encoded.chunk_starts(config.chunk_words)
-    chunk_tokens = encoded.sentence_starts[chunk_starts]
-    max_length = encoded.max_sentence_length
-    total = encoded.n_tokens
-    negative = config.negative if config.loss == "ns" else 0
-    schedule = Schedule(
-        config.window,
-        negative,
-        int(config.architecture == "cbow"),
-        int(config.cbow_mean),
-        config.learning_rate,
-        config.final_alpha,
-        config.epochs,
-        total,
-        config.seed,
-    )
-    tables = lookup_tables(vocab, config)
-    state = state or initial_state(len(vocab), config)
-    syn0, syn1 = state.syn0, state.syn1
-    n_chunks = len(chunk_starts) - 1
-    if state.next_chunk >= n_chunks or state.next_chunk < 0:
-        raise TrainingError(f"the saved position (chunk {state.next_chunk}) is past this corpus's {n_chunks} chunks")
-    if state.chunk_stats is None or state.chunk_stats.shape != (n_chunks, 3):
-        state.chunk_stats = np.zeros((n_chunks, 3), dtype=np.float64)
-    stats = state.chunk_stats
-    threads = config.n_threads
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    per_call = threads * _CHUNKS_PER_THREAD_PER_CALL
-
-    done_before = state.epoch * total + int(chunk_tokens[state.next_chunk])
-    resumed_at = time.perf_counter() - state.seconds
-    with tqdm(
-        total=total * config.epochs,
-        initial=done_before,
-        unit="w",
-        unit_scale=True,
-        desc=config.name,
-        disable=not progress,
-    ) as bar:
-        for epoch in range(state.epoch, config.epochs):
-            if state.next_chunk == 0:
-                stats[:] = 0.0
-            for first in range(state.next_chunk, n_chunks, per_call):
-                last = min(first + per_call, n_chunks)
-                start, stop = int(chunk_tokens[first]), int(chunk_tokens[last])
-                corpus = Corpus(encoded.read_ids(start, stop), start, encoded.sentence_starts, chunk_starts, max_length)
-                train_chunks(corpus, tables, schedule, epoch, first, last, syn0, syn1, stats)
-                bar.set_postfix(
-                    epoch=f"{epoch + 1}/{config.epochs}",
-                    lr=f"{learning_rate(schedule, epoch, stop):.5f}",
-                    loss=f"{stats[:last, 0].sum() / max(stats[:last, 1].sum(), 1):.4f}",
-                    refresh=False,
-                )
-                bar.update(stop - start)
-                signals.check()  # a signal whose exception was swallowed (e.g. during compilation)
-                if last < n_chunks:
-                    state.next_chunk, state.seconds = last, time.perf_counter() - resumed_at
-                    if checkpoint:
-                        checkpoint(state, False)
-            if not (np.isfinite(syn0).all() and np.isfinite(syn1).all()):
-                raise TrainingError(
-                    f"training diverged in epoch {epoch + 1} (NaN/Inf vectors); "
-                    f"lower alpha (now {config.learning_rate})"
-                )
-            if stats[:, 1].sum() == 0:
-                raise TrainingError(
-                    f"epoch {epoch + 1} had no training example: subsampling kept {int(stats[:, 2].sum()):,} "
-                    f"words (sample={config.sample:g}); raise --sample, or 0 to keep every word"
-                )
-            epoch_loss = stats[:, 0].sum() / max(stats[:, 1].sum(), 1.0)
-            state.epoch_losses.append(float(epoch_loss))
-            state.kept_words += int(stats[:, 2].sum())
-            state.examples += int(stats[:, 1].sum())
-            state.epoch, state.next_chunk, state.seconds = epoch + 1, 0, time.perf_counter() - resumed_at
-            if log:
-                log(f"epoch {epoch + 1}/{config.epochs}: loss {epoch_loss:.4f}, {int(stats[:, 2].sum()):,} words kept")
-            if checkpoint:
-                checkpoint(state, True)
+    state = state or initial_state(len(prepared.vocab), config)
+    run = _Run(prepared, config, state, progress, log, checkpoint)
+    run.run()
+    total = prepared.encoded.n_tokens
+    embeddings = Embeddings(prepared.vocab.words, output_vectors(state.syn0, state.syn1, config.vectors_out))
     report = TrainReport(
-        config.epochs, total * config.epochs, state.kept_words, state.examples, state.seconds, state.epoch_losses
+        model=config.name,
+        seconds=state.seconds,
+        epoch_losses=state.epoch_losses,
+        n_vectors=len(embeddings),
+        dim=embeddings.dim,
+        corpus=CorpusSummary.from_prepared(prepared),
+        epochs=config.epochs,
+        words=total * config.epochs,
+        kept_words=state.kept_words,
+        examples=state.examples,
     )
-    return Embeddings(vocab.words, output_vectors(syn0, syn1, config.vectors_out)), report
+    return embeddings, report
 
 
-def output_vectors(syn0: np.ndarray, syn1: np.ndarray, which: str) -> np.ndarray:
-    """The vectors to write: ``input`` W (V, D), ``sum`` W + C (V, D) or ``concat`` [W, C] (V, 2D)."""
-    if which == "input":
-        return syn0
-    if which == "sum":
-        return syn0 + syn1
-    return np.hstack([syn0, syn1])
+#: What :func:`train_chunks` takes (checked before each call; see :mod:`embedkit._kernel_inputs`).
+_CORPUS_SPEC = {
+    "ids": (np.int32, 1),
+    "ids_base": int,
+    "sentence_starts": (np.int64, 1),
+    "chunk_starts": (np.int64, 1),
+    "max_length": int,
+}
+_TABLES_SPEC = {
+    "keep": (np.uint64, 1),
+    "noise_threshold": (np.uint64, 1),
+    "noise_alias": (np.int32, 1),
+    "points": (np.int32, 2),
+    "labels": (np.int8, 2),
+    "code_lengths": (np.int32, 1),
+}
+_SCHEDULE_SPEC = {
+    "window": int,
+    "negative": int,
+    "cbow": int,
+    "cbow_mean": int,
+    "alpha": float,
+    "min_alpha": float,
+    "epochs": int,
+    "total_words": int,
+    "seed": int,
+}
+_ARRAYS_SPEC = {"syn0": (np.float32, 2), "syn1": (np.float32, 2), "stats": (np.float64, 2)}
+
+
+class _Arrays(NamedTuple):
+    """The arrays :func:`train_chunks` updates (named for the input check only)."""
+
+    syn0: np.ndarray
+    syn1: np.ndarray
+    stats: np.ndarray
+
+
+class _Run(EpochLoop):
+    """word2vec's epochs: chunks of the corpus, :data:`_CHUNKS_PER_THREAD_PER_CALL` per thread per call."""
+
+    position, part, whole, unit = "next_chunk", "chunk", "corpus", "w"
+
+    def __init__(
+        self, prepared: PreparedCorpus, config: Word2VecConfig, state: Word2VecState, progress, log, checkpoint
+    ):
+        encoded = prepared.encoded
+        self.encoded, self.config = encoded, config
+        self.chunk_starts = encoded.chunk_starts(config.chunk_words)
+        self.chunk_tokens = encoded.sentence_starts[self.chunk_starts]
+        self.max_length = encoded.max_sentence_length
+        n_chunks = len(self.chunk_starts) - 1
+        super().__init__(
+            state,
+            name=config.name,
+            epochs=config.epochs,
+            n_parts=n_chunks,
+            per_call=config.n_threads * _CHUNKS_PER_THREAD_PER_CALL,
+            epoch_units=encoded.n_tokens,
+            threads=config.n_threads,
+            advice=f"lower --alpha (now {config.learning_rate:g})",
+            progress=progress,
+            log=log,
+            checkpoint=checkpoint,
+        )
+        self.schedule = Schedule(
+            config.window,
+            config.negative if config.loss == "ns" else 0,
+            int(config.architecture == "cbow"),
+            int(config.cbow_mean),
+            config.learning_rate,
+            config.final_alpha,
+            config.epochs,
+            encoded.n_tokens,
+            config.seed,
+            private_nodes(config.loss == "hs", config.n_threads, len(prepared.vocab) - 1),
+        )
+        self.tables = lookup_tables(prepared.vocab, config)
+        if state.chunk_stats is None or state.chunk_stats.shape != (n_chunks, 3):
+            state.chunk_stats = np.zeros((n_chunks, 3), dtype=np.float64)
+        check_inputs("train_chunks", self.tables, _TABLES_SPEC)
+        check_inputs("train_chunks", self.schedule, _SCHEDULE_SPEC)
+        check_inputs("train_chunks", _Arrays(state.syn0, state.syn1, state.chunk_stats), _ARRAYS_SPEC)
+
+    def done_units(self, parts: int) -> int:
+        return int(self.chunk_tokens[parts])
+
+    def start_epoch(self, epoch: int) -> None:
+        if self.state.next_chunk == 0:
+            self.state.chunk_stats[:] = 0.0
+
+    def train(self, epoch: int, first: int, last: int) -> tuple[float, float]:
+        start, stop = int(self.chunk_tokens[first]), int(self.chunk_tokens[last])
+        encoded, stats = self.encoded, self.state.chunk_stats
+        corpus = Corpus(
+            encoded.read_ids(start, stop), start, encoded.sentence_starts, self.chunk_starts, self.max_length
+        )
+        check_inputs("train_chunks", corpus, _CORPUS_SPEC)
+        train_chunks(corpus, self.tables, self.schedule, epoch, first, last, self.state.syn0, self.state.syn1, stats)
+        loss = stats[:last, 0].sum() / max(stats[:last, 1].sum(), 1)
+        return float(loss), float(learning_rate(self.schedule, epoch, stop))
+
+    def epoch_loss(self) -> float:
+        stats = self.state.chunk_stats
+        return float(stats[:, 0].sum() / max(stats[:, 1].sum(), 1.0))
+
+    def parameters(self) -> tuple[np.ndarray, ...]:
+        return self.state.syn0, self.state.syn1
+
+    def end_epoch(self, epoch: int, loss: float) -> str:
+        state, stats = self.state, self.state.chunk_stats
+        kept = int(stats[:, 2].sum())
+        if stats[:, 1].sum() == 0:
+            raise TrainingError(
+                f"epoch {epoch + 1} had no training example: subsampling kept {kept:,} "
+                f"words (sample={self.config.sample:g}); raise --sample, or 0 to keep every word"
+            )
+        state.epoch_losses.append(loss)
+        state.kept_words += kept
+        state.examples += int(stats[:, 1].sum())
+        return f"epoch {epoch + 1}/{self.epochs}: loss {loss:.4f}, {kept:,} words kept"
