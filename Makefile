@@ -24,14 +24,25 @@ test: lint
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
 
-# Side-by-side benchmarks (tens of minutes). STANFORD_GLOVE=DIR adds Stanford GloVe's pipeline.
-bench: bench-word2vec bench-count
+# Side-by-side benchmarks (scripts/bench_suite.py; the whole suite takes 1.5-2 hours on 2 cores and wants an
+# idle machine). `make bench` runs every row and rewrites README's generated table from the new
+# bench/suite-*.json; BENCH_ARGS adds options (--strict, --only sgns,cbow, --max-load 1);
+# STANFORD_GLOVE=DIR adds Stanford GloVe's pipeline. `make bench-readme [SUITE=bench/suite-X.json]`
+# regenerates the README table from a suite file (default: the newest).
+BENCH_SUITE = $(BIN)/python scripts/bench_suite.py $(if $(STANFORD_GLOVE),--stanford-glove $(STANFORD_GLOVE)) $(BENCH_ARGS)
+
+bench: $(STAMP)
+	$(BENCH_SUITE) --readme README.md
 
 bench-word2vec: $(STAMP)
-	$(BIN)/python scripts/bench.py
+	$(BENCH_SUITE) --only sgns,cbow,sg-hs,cbow-hs
 
 bench-count: $(STAMP)
-	$(BIN)/python scripts/bench_count.py $(if $(STANFORD_GLOVE),--stanford-glove $(STANFORD_GLOVE))
+	$(BENCH_SUITE) --only glove,ppmi,lsa
+
+.PHONY: bench-readme
+bench-readme: $(STAMP)
+	$(BIN)/python scripts/bench_table.py $(SUITE) --readme README.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info demo .pytest_cache

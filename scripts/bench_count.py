@@ -1,44 +1,36 @@
-"""Side-by-side benchmark of the count models: embedkit GloVe against Stanford GloVe's pipeline,
-and embedkit's PPMI-SVD and LSA, on the same corpus and machine.
+"""The count models: settings and one run each (used by ``bench_suite.py``): embedkit GloVe against
+Stanford GloVe's pipeline, and embedkit's PPMI-SVD and LSA, on the same corpus and machine.
 
-GloVe runs at Stanford GloVe's demo settings (dim 100, window 10, min_count 5, 15 iterations,
-eta 0.05, weighting exponent 0.75, memory 4 GB) with each ``--x-max`` (default 10, then 100).
-Stanford's pipeline (vocab_count, cooccur, shuffle, glove) needs its binaries: pass
-``--stanford-glove DIR`` (a built checkout of https://github.com/stanfordnlp/GloVe: the four
-programs in DIR or DIR/build); without it only embedkit runs. Runs alternate (embedkit,
-Stanford, embedkit, ...), each in fresh processes, embedkit from the text with an empty cache.
-The Stanford side is run at the first ``--x-max`` only.
+GloVe runs at Stanford GloVe's demo settings (dim 100, window 10, min_count 5, x_max 10, 15
+iterations, eta 0.05, weighting exponent 0.75, memory 4 GB). Stanford's pipeline (vocab_count,
+cooccur, shuffle, glove) needs its binaries: ``bench_suite.py --stanford-glove DIR`` (a built
+checkout of https://github.com/stanfordnlp/GloVe: the four programs in DIR or DIR/build); without
+it only embedkit runs. embedkit runs from the text with an empty cache.
 
 PPMI-SVD runs with window 5, unweighted counts, cds 0.75, eig 0.5, dim 100; LSA with line
 documents and with 1000-token documents, English stopwords, sublinear tf, smooth idf, dim 100.
 
-Reported per run: wall time per stage and end to end, peak RSS (per process: VmHWM for
-embedkit, GNU time's maximum for each Stanford program), the nonzero co-occurrence count, and
-WS-353 / SimLex-999 / Google analogy (30k) by embedkit's evaluator (equal to gensim's).
-
-    python scripts/bench_count.py [--models glove,ppmi,lsa] [--stanford-glove DIR]
-                                  [--x-max 10,100] [--threads 2] [--repeats 2]
+Each run reports wall time per stage and end to end, peak RSS (VmHWM for embedkit, GNU time's
+maximum over Stanford's programs) and the nonzero co-occurrence count. ``make bench-count``
+runs only these rows of the suite.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import platform
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _benchutil import DEFAULT_CORPUS, ROOT, checked_paths, evaluate, peak_rss_mb, plain_text
+from _benchutil import peak_rss_mb
 
 GLOVE = {
     "dim": 100,
     "window": 10,
     "min_count": 5,
+    "x_max": 10.0,
     "iterations": 15,
     "eta": 0.05,
     "weight_exponent": 0.75,
@@ -59,7 +51,8 @@ def prepared_corpus(corpus: str, cache: str):
     return prepare_corpus([corpus], vocab_options=VocabOptions(min_count=GLOVE["min_count"]), cache_dir=cache)
 
 
-def run_embedkit_glove(corpus: str, out: str, x_max: float, threads: int, seed: int) -> dict:
+def run_embedkit_glove(corpus: str, out: str, threads: int, seed: int) -> dict:
+    """embedkit GloVe at GLOVE's settings from the text (empty cache); stage times, nonzeros, VmHWM."""
     from embedkit.config import GloveConfig
 
     started = time.perf_counter()
@@ -71,9 +64,9 @@ def run_embedkit_glove(corpus: str, out: str, x_max: float, threads: int, seed: 
         config = GloveConfig(
             dim=GLOVE["dim"],
             window=GLOVE["window"],
-            x_max=x_max,
+            x_max=GLOVE["x_max"],
             epochs=GLOVE["iterations"],
-            alpha=GLOVE["eta"],
+            eta=GLOVE["eta"],
             weight_exponent=GLOVE["weight_exponent"],
             threads=threads,
             seed=seed,
@@ -92,6 +85,7 @@ def run_embedkit_glove(corpus: str, out: str, x_max: float, threads: int, seed: 
 
 
 def run_embedkit_count(model: str, corpus: str, out: str, seed: int) -> dict:
+    """embedkit PPMI-SVD or LSA (``model`` of COUNT_MODELS) from the text; stage times, nonzeros, VmHWM."""
     from embedkit.config import LSAConfig, PPMIConfig
 
     settings = COUNT_MODELS[model]
@@ -116,13 +110,14 @@ def run_embedkit_count(model: str, corpus: str, out: str, seed: int) -> dict:
 
 
 def stanford_binary(directory: Path, program: str) -> Path:
+    """Stanford GloVe's ``program`` in ``directory`` or ``directory/build``; exits if it is in neither."""
     for candidate in (directory / program, directory / "build" / program):
         if candidate.is_file():
             return candidate
     sys.exit(f"error: {program} not found in {directory} or {directory}/build (build Stanford GloVe first)")
 
 
-def run_stanford(directory: Path, corpus: str, out: str, x_max: float, threads: int, seed: int) -> dict:
+def run_stanford(directory: Path, corpus: str, out: str, threads: int, seed: int) -> dict:
     """The four programs of Stanford's demo.sh, each timed by GNU time (wall s, max RSS kB)."""
     memory = str(GLOVE["memory_gb"])
     stages, peaks = {}, []
@@ -148,7 +143,7 @@ def run_stanford(directory: Path, corpus: str, out: str, x_max: float, threads: 
                     "-input-file",
                     shuffled.name,
                     "-x-max",
-                    str(x_max),
+                    str(GLOVE["x_max"]),
                     "-iter",
                     str(GLOVE["iterations"]),
                     "-vector-size",
@@ -182,165 +177,3 @@ def run_stanford(directory: Path, corpus: str, out: str, x_max: float, threads: 
         nnz = counts.stat().st_size // 16  # CREC: two int32 and a double
         os.replace(work / "vectors.txt", out)
     return {"wall_s": wall, "stages": stages, "nnz": nnz, "peak_rss_mb": max(peaks)}
-
-
-def worker(args: argparse.Namespace) -> None:
-    if args.worker == "glove":
-        result = run_embedkit_glove(args.corpus, args.out, args.x_max, args.threads, args.seed)
-    else:
-        result = run_embedkit_count(args.worker, args.corpus, args.out, args.seed)
-    print(json.dumps(result))
-
-
-def warm_up(work: Path) -> None:
-    """Compile and cache the numba kernels once, as C programs are compiled before timing."""
-    tiny = work / "warmup.txt"
-    tiny.write_text(("the quick brown fox jumps over the lazy dog " * 20 + "\n") * 50)
-    subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--worker",
-            "glove",
-            "--corpus",
-            str(tiny),
-            "--out",
-            str(work / "warmup.bin"),
-            "--x-max",
-            "10",
-        ],
-        check=True,
-        capture_output=True,
-    )
-
-
-def markdown(rows: list[dict], meta: dict) -> str:
-    lines = [
-        f"# Count-model benchmark ({meta['date']})",
-        "",
-        f"Corpus `{meta['corpus']}`; machine: {meta['machine']}; threads {meta['threads']}.",
-        f"GloVe settings {meta['glove']}; PPMI/LSA settings {meta['count_models']}.",
-        "Stages in seconds; peak RSS is the largest of the run's processes.",
-        "",
-        "| model | tool | run | x_max | stages (s) | wall s | peak RSS MB | nonzeros "
-        "| WS-353 | SimLex-999 | analogy | queen rank |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        stages = ", ".join(f"{k} {v:.1f}" for k, v in r["stages"].items())
-        lines.append(
-            f"| {r['model']} | {r['tool']} | {r['run']} | {r.get('x_max', '')} | {stages} | {r['wall_s']:.1f} | "
-            f"{r['peak_rss_mb']:.0f} | {r['nnz']:,} | {r['wordsim353']:.3f} | {r['simlex999']:.3f} | "
-            f"{r['google_analogy']:.3f} | {r['queen_rank']} |"
-        )
-    peers = [r for r in rows if r["tool"] == "stanford"]
-    if peers:
-        x_max = peers[0]["x_max"]
-        ours = [r for r in rows if r["tool"] == "embedkit" and r["model"] == "glove" and r["x_max"] == x_max]
-
-        def mean(runs, key):
-            return statistics.mean(r[key] for r in runs)
-
-        lines += [
-            "",
-            f"GloVe at x_max {x_max}, means over runs, Stanford / embedkit: end-to-end wall time "
-            f"{mean(peers, 'wall_s') / mean(ours, 'wall_s'):.2f}x; embedkit / Stanford: peak RSS "
-            f"{mean(ours, 'peak_rss_mb') / mean(peers, 'peak_rss_mb'):.2f}, WS-353 "
-            f"{mean(ours, 'wordsim353') / mean(peers, 'wordsim353'):.2f}, SimLex-999 "
-            f"{mean(ours, 'simlex999') / mean(peers, 'simlex999'):.2f}, analogy "
-            f"{mean(ours, 'google_analogy') / mean(peers, 'google_analogy'):.2f}.",
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def run_worker(cmd: list[str], label: str) -> dict:
-    print(f"{label} ...", flush=True)
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode:
-        sys.exit(f"{label} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default="glove,ppmi,lsa", help="comma-separated: glove, ppmi, lsa")
-    parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
-    parser.add_argument("--stanford-glove", help="directory with Stanford GloVe's built programs")
-    parser.add_argument("--x-max", default="10,100", help="GloVe x_max values (Stanford runs at the first)")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out-dir", default=str(ROOT / "bench"))
-    parser.add_argument("--worker", choices=["glove", *COUNT_MODELS], help=argparse.SUPPRESS)
-    parser.add_argument("--out", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.worker:
-        args.x_max = float(args.x_max) if args.worker == "glove" else None
-        return worker(args)
-
-    models = args.models.split(",")
-    if set(models) - {"glove", "ppmi", "lsa"}:
-        sys.exit("error: --models takes glove, ppmi, lsa")
-    corpus, out_dir = checked_paths(args.corpus, args.out_dir)
-    stanford = Path(args.stanford_glove) if args.stanford_glove else None
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        text = plain_text(corpus, work)
-        warm_up(work)
-        base = [
-            sys.executable,
-            __file__,
-            "--corpus",
-            str(text),
-            "--threads",
-            str(args.threads),
-            "--seed",
-            str(args.seed),
-        ]
-        jobs = []
-        if "glove" in models:
-            for position, x_max in enumerate(float(x) for x in args.x_max.split(",")):
-                for run in range(1, args.repeats + 1 if position == 0 else 2):
-                    jobs.append(("glove", "embedkit", run, x_max))
-                    if stanford and position == 0:
-                        jobs.append(("glove", "stanford", run, x_max))
-        for model in ("ppmi", "lsa-lines", "lsa-1000"):
-            if model.split("-")[0] in models:
-                jobs.append((model, "embedkit", 1, None))
-        for model, tool, run, x_max in jobs:
-            vectors = work / f"{model}-{tool}-{run}-{x_max}.txt"
-            label = f"{model} {tool} run {run}" + (f" x_max {x_max:g}" if x_max else "")
-            if tool == "stanford":
-                print(f"{label} ...", flush=True)
-                result = run_stanford(stanford, str(text), str(vectors), x_max, args.threads, args.seed)
-            else:
-                extra = ["--x-max", str(x_max)] if x_max else []
-                result = run_worker([*base, "--worker", model, "--out", str(vectors), *extra], label)
-            row = {
-                "model": model,
-                "tool": tool,
-                "run": run,
-                **({"x_max": x_max} if x_max else {}),
-                **result,
-                **evaluate(str(vectors)),
-            }
-            rows.append(row)
-            print(f"  {json.dumps(row)}", flush=True)
-    meta = {
-        "date": time.strftime("%Y-%m-%d %H:%M"),
-        "corpus": str(corpus),
-        "glove": GLOVE,
-        "count_models": COUNT_MODELS,
-        "threads": args.threads,
-        "machine": f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores",
-    }
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    (out_dir / f"count-{stamp}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
-    table = markdown(rows, meta)
-    (out_dir / f"count-{stamp}.md").write_text(table)
-    print(table)
-
-
-if __name__ == "__main__":
-    main()
