@@ -245,9 +245,10 @@ def evaluate_analogy(
 ) -> AnalogyResult:
     """Accuracy on ``a b c d`` questions (``d = b - a + c``), by section.
 
-    Questions are answered in batches with one matrix product each. A question with a word
-    outside the ``restrict_vocab`` most frequent, or whose vector is zero or not finite, is
-    skipped and counted; a question whose best score is tied with a wrong candidate's is wrong.
+    A question with a word outside the ``restrict_vocab`` most frequent, or whose vector is
+    zero or not finite, is skipped and counted; a question whose best score is tied with a
+    wrong candidate's is wrong. The answers are gensim's ``evaluate_word_analogies`` ones
+    (3CosAdd; 3CosMul as its ``most_similar_cosmul``), computed as in :func:`_answers_correct`.
 
     Raises
     ------
@@ -257,15 +258,18 @@ def evaluate_analogy(
     """
     if method not in ANALOGY_METHODS:
         raise DatasetError(f"unknown analogy method {method!r} (choose from {', '.join(ANALOGY_METHODS)})")
-    candidates, usable = embeddings.unit[:restrict_vocab], embeddings.usable[:restrict_vocab]
+    usable = embeddings.usable[:restrict_vocab]
     table = _lookup(embeddings, usable, case_insensitive)
+    rows = np.flatnonzero(usable)  # the candidates, most frequent first
+    column = np.full(len(usable), -1, dtype=np.int64)
+    column[rows] = np.arange(len(rows))
     sections: list[tuple[str, list[tuple[int, int, int, int]]]] = []
     oov = 0
     for number, line in _lines(path):
         if line.startswith(":"):
             sections.append((line.lstrip(": ").strip(), []))
             continue
-        words = line.split()
+        words = (line.upper() if case_insensitive else line).split()
         if len(words) != 4:
             raise DatasetError(
                 f"{path}:{number}: expected a question 'a b c d' or a ': section' line, got "
@@ -273,21 +277,20 @@ def evaluate_analogy(
             )
         if not sections:
             raise DatasetError(f"{path}:{number}: analogy question before the first ': section' line")
-        if case_insensitive:
-            words = [w.upper() for w in words]
-        if any(w not in table for w in words):
+        a, b, c, d = words
+        try:
+            sections[-1][1].append((table[a], table[b], table[c], table[d]))
+        except KeyError:
             oov += 1
-            continue
-        sections[-1][1].append(tuple(table[w] for w in words))
-    fold = (lambda w: w.upper()) if case_insensitive else (lambda w: w)
-    # -1: a candidate without a direction, never an answer
-    canonical = np.array(
-        [table[fold(w)] if usable[i] else -1 for i, w in enumerate(embeddings.words[: len(usable)])], dtype=np.int64
-    )
+    fold = str.upper if case_insensitive else str
+    heads = column[[table[fold(embeddings.words[r])] for r in rows]]
+    asked = column[np.array([q for _, questions in sections for q in questions], dtype=np.int64).reshape(-1, 4)]
+    hits = _answers_correct(embeddings.unit[rows], heads, asked, method)
     result = AnalogyResult(name or Path(path).stem, method, 0, 0, oov)
+    done = 0
     for section, questions in sections:
-        asked = np.array(questions, dtype=np.int64).reshape(-1, 4)
-        correct = int(_answers_correct(candidates, canonical, asked, method).sum())
+        correct = int(hits[done : done + len(questions)].sum())
+        done += len(questions)
         result.sections.append((section, correct, len(questions)))
         result.correct += correct
         result.questions += len(questions)
@@ -296,36 +299,94 @@ def evaluate_analogy(
     return result
 
 
-def _answers_correct(
-    candidates: np.ndarray, canonical: np.ndarray, questions: np.ndarray, method: str, batch: int = 256
-) -> np.ndarray:
-    """Boolean (Q,) array: whether d scores strictly higher than every other candidate.
+#: Bound on the bytes of each float32 block of :func:`_answers_correct` (cosines of the question
+#: words with one tile of candidates, the pair terms, a batch's scores).
+_TILE_BYTES = 16 << 20
 
-    ``canonical[r]`` is the row that candidate ``r``'s (case-folded) key maps to, -1 for a
-    candidate without a direction (excluded); candidates whose key is that of ``a``, ``b`` or
-    ``c`` are excluded and the prediction is compared by key, as gensim does. A tie between d
-    and a wrong candidate is wrong (gensim would pick the more frequent word).
+
+def _answers_correct(
+    candidates: np.ndarray, heads: np.ndarray, questions: np.ndarray, method: str, batch: int = 64
+) -> np.ndarray:
+    """Whether each question's answer ``d`` scores strictly higher than every other candidate.
+
+    3CosAdd scores candidate ``x`` by ``(cos(x, b) - cos(x, a)) + cos(x, c)``, which ranks as
+    gensim's cosine with the normalised mean of ``b``, ``c`` and ``-a`` (Levy & Goldberg 2014,
+    eq. 3); 3CosMul by ``s(x, b) / (s(x, a) + 1e-6) * s(x, c)`` with ``s = (1 + cos) / 2``
+    (their eq. 4 and footnote 7, as gensim's ``most_similar_cosmul``). Both in float32, so the
+    ranking is gensim's up to rounding: two candidates within about 1e-7 of each other may be
+    ordered otherwise than in gensim. The candidates are taken
+    in tiles of columns: per tile one matrix product gives the cosines of every distinct
+    question word with them, the ``a``/``b`` term is formed once per distinct pair, and each
+    batch of questions gathers its pair's and its ``c``'s rows, masks the words of the question
+    and keeps the best score of ``d`` and of the rest. The tile width keeps the (words, tile) and
+    (pairs, tile) blocks together, and each (batch, tile) block, within about ``_TILE_BYTES``.
+
+    Parameters
+    ----------
+    candidates : ndarray, shape (C, D), float32
+        Unit vectors of the candidate words (nonzero), most frequent first.
+    heads : ndarray, shape (C,), int64
+        For each candidate, the candidate that its (case-folded) key resolves to: the most
+        frequent one with that key. Words are compared by key, as gensim does: candidates with
+        the key of ``a``, ``b`` or ``c`` are excluded, and one with the key of ``d`` is right.
+    questions : ndarray, shape (Q, 4), int64
+        Head candidates of ``a``, ``b``, ``c``, ``d``.
+    method : {"3cosadd", "3cosmul"}
+    batch : int
+        Questions scored per block (default 64).
+
+    Returns
+    -------
+    ndarray, shape (Q,), bool
+        True where ``d``'s key scores strictly best; a tie with a wrong candidate is wrong
+        (gensim would pick the more frequent word), and so is a ``d`` with the key of ``a``,
+        ``b`` or ``c``.
     """
-    hits = np.zeros(len(questions), dtype=bool)
-    for start in range(0, len(questions), batch):
-        q = questions[start : start + batch]
-        a, b, c = (candidates[q[:, k]] for k in range(3))
+    count = len(candidates)
+    # members[h]: the candidates whose head is h, padded with `count` (no candidate)
+    order = np.argsort(heads, kind="stable")
+    sizes = np.bincount(heads, minlength=count)
+    members = np.full((count, max(int(sizes.max(initial=0)), 1)), count, dtype=np.int64)
+    members[heads[order], np.arange(count) - np.repeat(np.cumsum(sizes) - sizes, sizes)] = order
+    excluded = members[questions[:, :3]].reshape(len(questions), 3 * members.shape[1])
+    answers = members[questions[:, 3]]
+    words, where = np.unique(questions[:, :3], return_inverse=True)
+    where = where.reshape(-1, 3)
+    pairs, pair_of = np.unique(where[:, :2], axis=0, return_inverse=True)
+    pair_of = pair_of.reshape(-1)
+    queries = candidates[words]
+    tile = max(128, _TILE_BYTES // (4 * max(len(words) + len(pairs), batch)))
+    best_d = np.full(len(questions), -np.inf, dtype=np.float32)
+    best_other = best_d.copy()
+    blocks = np.empty((2, batch, min(tile, count)), dtype=np.float32)
+    combine = np.add if method == "3cosadd" else np.multiply
+    for start in range(0, count, tile):
+        stop = min(start + tile, count)
+        sims = queries @ candidates[start:stop].T  # (words, tile)
         if method == "3cosadd":
-            query = (b + c - a) / np.float32(3.0)  # gensim's mean of [b, c, -a]
-            norms = np.linalg.norm(query, axis=1, keepdims=True)
-            query = np.divide(query, norms, out=np.zeros_like(query), where=norms > 0)
-            scores = query @ candidates.T
+            left = sims[pairs[:, 1]] - sims[pairs[:, 0]]
         else:
-            shift = lambda x: (np.float32(1.0) + x @ candidates.T) / np.float32(2.0)  # noqa: E731
-            scores = shift(b) * shift(c) / (shift(a) + np.float32(COSMUL_EPSILON))
-        scores[:, canonical < 0] = -np.inf
-        for k in range(3):
-            scores[canonical[None, :] == q[:, k : k + 1]] = -np.inf
-        is_d = canonical[None, :] == q[:, 3:4]
-        best_d = np.where(is_d, scores, -np.inf).max(axis=1)
-        best_other = np.where(is_d, -np.inf, scores).max(axis=1)
-        hits[start : start + len(q)] = best_d > best_other
-    return hits
+            sims = (np.float32(1.0) + sims) / np.float32(2.0)
+            left = sims[pairs[:, 1]] / (sims[pairs[:, 0]] + np.float32(COSMUL_EPSILON))
+        for first in range(0, len(questions), batch):
+            part = slice(first, first + batch)
+            scores, right = blocks[:, : len(pair_of[part]), : stop - start]
+            np.take(left, pair_of[part], axis=0, out=scores, mode="clip")  # "clip": unbuffered
+            np.take(sims, where[part, 2], axis=0, out=right, mode="clip")
+            combine(scores, right, out=scores)
+            scores[_in_tile(excluded[part], start, stop)] = -np.inf
+            inside = _in_tile(answers[part], start, stop)
+            if len(inside[0]):
+                np.maximum.at(best_d[part], inside[0], scores[inside])
+                scores[inside] = -np.inf
+            np.maximum(best_other[part], scores.max(axis=1), out=best_other[part])
+    return best_d > best_other
+
+
+def _in_tile(columns: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column - start) of the entries of a (B, k) array of candidates in [start, stop)."""
+    row, k = np.nonzero((columns >= start) & (columns < stop))
+    return row, columns[row, k] - start
 
 
 def evaluate_all(
