@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lint test demo bench bench-word2vec bench-count clean
+.PHONY: install lint test test-fast demo bench bench-word2vec bench-count clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# The tests that need neither the shared data nor long runs (under a minute): deselects the
+# markers slow (subprocess and kill -9 runs, t-SNE, gensim at full size) and realdata (conftest).
+test-fast: lint
+	$(BIN)/python -m pytest -q -m "not slow and not realdata"
 
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh

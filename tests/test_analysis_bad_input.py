@@ -506,6 +506,7 @@ def test_plot_seed_has_a_range(plot_work, seed):
     assert_clean_error(result, exit_code=2, contains="--seed")
 
 
+@pytest.mark.slow
 def test_tsne_seed_at_the_top_of_the_range(plot_work):
     pytest.importorskip("sklearn")
     result = plot_run(
@@ -520,7 +521,7 @@ def test_project_refuses_a_bad_seed(seed):
         project(np.eye(4), seed=seed)
 
 
-@pytest.mark.parametrize("method", ["pca", "tsne"])
+@pytest.mark.parametrize("method", ["pca", pytest.param("tsne", marks=pytest.mark.slow)])
 def test_one_dimensional_vectors_are_drawn_on_a_line(plot_work, method):
     if method == "tsne":
         pytest.importorskip("sklearn")

@@ -248,6 +248,7 @@ def test_no_cache_leaves_nothing_in_the_cache_dir_or_tmpdir(corpus, tmp_path, pr
     assert counts.stored > 0 and prepared.encoded.read_ids(0, 5).shape == (5,)  # still readable
 
 
+@pytest.mark.slow
 def test_no_cache_cli_run_leaves_nothing(corpus, tmp_path, private_tmp):
     cache_dir = tmp_path / "cache"
     result = subprocess_run(
@@ -457,6 +458,7 @@ def test_entries_honour_the_umask_and_a_setgid_shared_dir(corpus, tmp_path, umas
                 assert stat.S_IMODE(path.stat().st_mode) == file_mode, path
 
 
+@pytest.mark.slow
 def test_cli_rebuilds_a_truncated_entry_and_warns_once(corpus, tmp_path):
     cache_dir = tmp_path / "cache"
     args = (
@@ -509,6 +511,7 @@ def test_cli_unusable_cache_dir_warns_and_trains(corpus, tmp_path):
     assert sum(line.startswith("warning: cannot use the cache directory") for line in result.output.splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_concurrent_builders_both_finish_with_identical_vectors(corpus, tmp_path):
     cache_dir = tmp_path / "cache"
     env = {**os.environ, "EMBEDKIT_CACHE_DIR": str(cache_dir)}

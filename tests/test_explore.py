@@ -229,6 +229,7 @@ def test_plot_writes_an_image_of_the_requested_size(tmp_path, vectors_file):
     assert few.exit_code == 1 and "at least 3 words" in few.output
 
 
+@pytest.mark.slow
 def test_plot_with_tsne(tmp_path, vectors_file):
     pytest.importorskip("sklearn")
     png = tmp_path / "t.png"

@@ -128,6 +128,7 @@ def _train_cli(tmp_path, corpus, *args, env=None):
     return cli_run("train", corpus, "--dim", "8", "--threads", "1", "-q", *args, env=env)
 
 
+@pytest.mark.slow
 def test_kill_9_mid_epoch_then_resume_gives_the_uninterrupted_vectors(tmp_path):
     corpus = tmp_path / "wiki.txt"
     corpus.write_text("".join(enwiki_lines(6000)))

@@ -15,6 +15,7 @@ from embedkit.io import FORMATS, native_words_path
 from embedkit.vectors import Embeddings
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+pytestmark = pytest.mark.slow  # 200 examples a test: the full suite's, not make test-fast's
 _counter = itertools.count()
 
 

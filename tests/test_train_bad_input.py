@@ -360,6 +360,7 @@ STAGES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 @pytest.mark.parametrize("stage", list(STAGES))
 def test_a_signal_ends_the_run_cleanly(tmp_path, wiki, private_env, stage, sig):
@@ -414,6 +415,7 @@ SLOW_OUTPUT_FSYNC = (
 )
 
 
+@pytest.mark.slow
 def test_a_signal_while_writing_removes_the_partial_file(tmp_path, corpus, private_env):
     env, cache, tmp = private_env
     log = tmp_path / "stderr.txt"
@@ -449,6 +451,7 @@ KILLS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", list(KILLS))
 def test_kill_9_then_rerun_gives_the_uninterrupted_vectors_and_no_stale_files(tmp_path, wiki, private_env, stage):
     env, cache, tmp = private_env
