@@ -70,17 +70,38 @@ def test_tfidf_equals_a_brute_force_computation(wiki_small, doc_window, sublinea
 
 
 def test_truncated_svd_matches_numpy_up_to_sign():
+    """A block as wide as the matrix spans it: the randomized SVD is exact up to float32 rounding."""
     rng = np.random.default_rng(0)
     dense = rng.normal(size=(60, 40)) * (rng.random((60, 40)) < 0.3)
     U, S, Vt = truncated_svd(sparse.csr_matrix(dense), 8)
     U_ref, S_ref, Vt_ref = np.linalg.svd(dense)
-    np.testing.assert_allclose(S, S_ref[:8], rtol=1e-6)
+    np.testing.assert_allclose(S, S_ref[:8], rtol=1e-5)
     signs = np.sign(np.sum(U * U_ref[:, :8], axis=0))
-    np.testing.assert_allclose(U, U_ref[:, :8] * signs, atol=1e-5)
-    np.testing.assert_allclose(Vt, Vt_ref[:8] * signs[:, None], atol=1e-5)
+    np.testing.assert_allclose(U, U_ref[:, :8] * signs, atol=1e-4)
+    np.testing.assert_allclose(Vt, Vt_ref[:8] * signs[:, None], atol=1e-4)
     assert np.all(U[np.abs(U).argmax(axis=0), np.arange(8)] > 0)  # sign convention
+    np.testing.assert_array_equal(truncated_svd(sparse.csr_matrix(dense), 8)[0], U)  # seeded
     with pytest.raises(ConfigError, match="dim must be at most 39"):
         truncated_svd(sparse.csr_matrix(dense), 40)
+
+
+def test_randomized_svd_finds_the_top_of_a_slowly_decaying_spectrum():
+    """A 1000 x 600 matrix with singular values 1/sqrt(i), PPMI-like in decaying slowly: k=20 with a
+    block of 20 + 40 columns and 4 power iterations recovers the top singular values to 1% and
+    the top singular vectors to a cosine above 0.99 (Halko et al. 2011's bound tightens with the
+    power iterations; none misses by far more)."""
+    rng = np.random.default_rng(3)
+    left, _ = np.linalg.qr(rng.standard_normal((1000, 600)))
+    right, _ = np.linalg.qr(rng.standard_normal((600, 600)))
+    S_ref = 1.0 / np.sqrt(np.arange(1, 601))
+    U_ref, Vt_ref = left, right.T
+    matrix = (U_ref * S_ref) @ Vt_ref
+    U, S, Vt = truncated_svd(matrix, 20)
+    np.testing.assert_allclose(S, S_ref[:20], rtol=0.01)
+    assert np.all(np.abs(np.sum(U[:, :5] * U_ref[:, :5], axis=0)) > 0.99)
+    assert np.all(np.abs(np.sum(Vt[:5] * Vt_ref[:5], axis=1)) > 0.99)
+    _, S_rough, _ = truncated_svd(matrix, 20, power_iterations=0, oversample=0)
+    assert np.abs(S_rough / S_ref[:20] - 1).max() > 0.05
 
 
 def test_ppmi_vectors_weighting_and_gensim_interop(wiki_small, tmp_path):

@@ -36,3 +36,7 @@ def _configure_numba_cache() -> None:
 
 
 _configure_numba_cache()
+
+from .training import train  # noqa: E402  (after the numba cache directory is chosen)
+
+__all__ = ["__version__", "train"]

@@ -238,7 +238,7 @@ def sigmoid_and_log(score, label):
     return err, loss
 
 
-@nb.njit(inline="always", fastmath=FASTMATH)
+@nb.njit(inline="always", fastmath=FASTMATH, cache=True)
 def output_layer_step(inputs, rows, n_rows, out, targets, labels, n_targets, alpha, skip_saturated, grad, gain):
     """One SGD step of the output layer; returns the loss (float64) before the step.
 
@@ -302,7 +302,7 @@ def output_layer_step(inputs, rows, n_rows, out, targets, labels, n_targets, alp
     return loss
 
 
-@nb.njit(inline="always")
+@nb.njit(inline="always", cache=True)
 def skipgram_step(syn0, out, scratch, m, n_targets, alpha, skip_saturated):
     """Skip-gram update for one centre word: the ``m`` rows ``scratch.context[:m]`` of
     ``syn0`` predict the targets in ``scratch`` (rows of the :class:`OutputRows` ``out``);
@@ -316,7 +316,7 @@ def skipgram_step(syn0, out, scratch, m, n_targets, alpha, skip_saturated):
     return loss
 
 
-@nb.njit(inline="always", fastmath=FASTMATH)
+@nb.njit(inline="always", fastmath=FASTMATH, cache=True)
 def cbow_step(syn0, out, scratch, m, n_targets, alpha, skip_saturated, cbow_mean):
     """CBOW update for one centre word: ``h`` = mean (or sum) of the ``m`` context rows predicts
     the targets; each context row receives the step computed for ``h`` (the mean, word2vec.c

@@ -21,14 +21,10 @@ from ..datasets import stopwords as load_stopwords
 from ..encode import EncodedCorpus, PreparedCorpus
 from ..errors import CorpusError, TrainingError
 from ..memory import peak_rss_mib
-from ..svd import truncated_svd, weighted
+from ..svd import svd_memory_bytes, truncated_svd, weighted
 from ..training import CorpusSummary, Report, output_vectors
 from ..vectors import Embeddings
 from ._checks import require_context_pairs, require_memory, require_words
-
-#: Bytes per (row + column) per component held by the truncated SVD: float64 U and V, PROPACK's
-#: Lanczos bases and the float32 outputs.
-_SVD_BYTES_PER_ENTRY = 40
 
 
 @dataclass(kw_only=True)
@@ -68,9 +64,11 @@ class _Stages:
         self.started = now
 
 
-def _require_svd_memory(n_rows: int, n_cols: int, dim: int) -> None:
+def _require_svd_memory(n_rows: int, n_cols: int, dim: int, nnz: int = 0) -> None:
+    """Refuse an SVD that cannot fit: checked from the shape before counting, and again with the
+    matrix's nonzeros once it exists."""
     require_memory(
-        _SVD_BYTES_PER_ENTRY * (n_rows + n_cols) * dim,
+        svd_memory_bytes(n_rows, n_cols, nnz, dim),
         f"the truncated SVD of a {n_rows:,} x {n_cols:,} matrix with {dim} components",
     )
 
@@ -150,6 +148,7 @@ def train_ppmi(
         )
     report.nnz = matrix.nnz
     stages.done("ppmi")
+    _require_svd_memory(*matrix.shape, config.dim, matrix.nnz)
     U, S, Vt = truncated_svd(matrix, config.dim, config.seed)
     del matrix
     stages.done("svd")
@@ -247,6 +246,7 @@ def train_lsa(
     del tf
     report.nnz = matrix.nnz
     stages.done("tf-idf")
+    _require_svd_memory(*matrix.shape, config.dim, matrix.nnz)
     U, S, _ = truncated_svd(matrix, config.dim, config.seed)
     del matrix
     stages.done("svd")
