@@ -73,6 +73,18 @@ def _require_svd_memory(n_rows: int, n_cols: int, dim: int, nnz: int = 0) -> Non
     )
 
 
+def _decompose(matrix: sparse.csr_matrix, config, report: CountReport, stages: _Stages, built: str):
+    """The stage after building ``matrix`` (named ``built``): record its nonzeros, check the SVD's
+    memory, and return :func:`embedkit.svd.truncated_svd`'s (U, S, Vt) with ``config.dim`` and
+    ``config.seed``."""
+    report.nnz = matrix.nnz
+    stages.done(built)
+    _require_svd_memory(*matrix.shape, config.dim, matrix.nnz)
+    factors = truncated_svd(matrix, config.dim, config.seed)
+    stages.done("svd")
+    return factors
+
+
 # ----------------------------------------------------------------------------- PPMI
 
 
@@ -146,12 +158,8 @@ def train_ppmi(
             f"the PPMI matrix is empty: no PMI exceeds log(ppmi_shift) = {np.log(config.ppmi_shift):.3g}; "
             "lower --ppmi-shift"
         )
-    report.nnz = matrix.nnz
-    stages.done("ppmi")
-    _require_svd_memory(*matrix.shape, config.dim, matrix.nnz)
-    U, S, Vt = truncated_svd(matrix, config.dim, config.seed)
+    U, S, Vt = _decompose(matrix, config, report, stages, "ppmi")
     del matrix
-    stages.done("svd")
     words = weighted(U, S, config.eig)
     contexts = weighted(Vt.T, S, config.eig) if config.vectors_out != "input" else None
     return report.finish(
@@ -244,11 +252,7 @@ def train_lsa(
     stages.done("term-document counts")
     matrix = tfidf_matrix(tf, config.sublinear_tf, config.idf)
     del tf
-    report.nnz = matrix.nnz
-    stages.done("tf-idf")
-    _require_svd_memory(*matrix.shape, config.dim, matrix.nnz)
-    U, S, _ = truncated_svd(matrix, config.dim, config.seed)
+    U, S, _ = _decompose(matrix, config, report, stages, "tf-idf")
     del matrix
-    stages.done("svd")
     kept_words = [w for w, k in zip(words, keep) if k]
     return report.finish(Embeddings(kept_words, weighted(U, S, config.eig)), prepared)
