@@ -212,12 +212,12 @@ class GloveConfig:
     epochs: int = field(default=15, metadata={"retrain": True})
     vectors_out: str = "sum"
     threads: int = field(default=0, metadata={"run": True})
+    seed: int = 1
+    memory: float = DEFAULT_MEMORY_GIB
 
     MISNAMED: ClassVar[dict[str, str]] = {
         "alpha": "the learning rate is --eta (glove.c's -eta); glove.c's -alpha is --weight-exponent"
     }
-    seed: int = 1
-    memory: float = DEFAULT_MEMORY_GIB
 
     def __post_init__(self) -> None:
         check_types(self)

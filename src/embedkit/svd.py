@@ -93,7 +93,7 @@ def truncated_svd(
     if not 1 <= k < min(m, n):
         raise ConfigError(f"dim must be at most {min(m, n) - 1} for a {m} x {n} matrix, got {k}; lower --dim")
     if sparse.issparse(matrix):
-        A = sparse.csr_matrix(matrix, dtype=np.float32)
+        A = matrix.tocsr().astype(np.float32, copy=False)  # PPMI and TF-IDF are float32 CSR already: no copy
         At = A.T.tocsr()
     else:
         A = np.asarray(matrix, dtype=np.float32)
@@ -115,8 +115,9 @@ def truncated_svd(
 
 
 def svd_memory_bytes(n_rows: int, n_cols: int, nnz: int, dim: int) -> int:
-    """Bytes :func:`truncated_svd` holds beyond its input: the float32 CSR copy and transpose
-    (8 bytes per nonzero each, plus row pointers) and the dense blocks of ``dim + OVERSAMPLE``
+    """Bytes :func:`truncated_svd` holds beyond its input (an upper bound): the float32 transpose
+    and, for input of another type or format, a float32 CSR copy (8 bytes per nonzero each, plus
+    row pointers) and the dense blocks of ``dim + OVERSAMPLE``
     columns."""
     return 16 * nnz + 8 * (n_rows + n_cols) + BYTES_PER_ENTRY * (n_rows + n_cols) * (dim + OVERSAMPLE)
 
