@@ -3,9 +3,11 @@
 The decomposition is the randomized subspace iteration of Halko, Martinsson & Tropp (2011,
 "Finding structure with randomness", Algorithm 4.4, as in scikit-learn's ``randomized_svd``):
 a Gaussian block of ``k + oversample`` columns is multiplied by ``A`` and ``Aᵀ`` alternately
-``power_iterations`` times, re-orthonormalised (QR) after each product, and the SVD of the small
-projected matrix gives the top ``k`` triplets. Every product is a sparse matrix times a dense
-block — one pass over the matrix for all columns at once, on every core
+``power_iterations`` times, renormalised after each product by the L factor of a pivoted LU
+(scikit-learn's ``power_iteration_normalizer="LU"``: it keeps the columns apart as QR does, at
+40% of QR's time on the 70k x 140 blocks of the shared corpus), the last block orthonormalised by
+QR, and the SVD of the small projected matrix gives the top ``k`` triplets. Every product is a
+sparse matrix times a dense block — one pass over the matrix for all columns at once, on every core
 (:func:`embedkit._sparse_kernels.csr_times_dense`) — where a Lanczos solver (SciPy ``svds``)
 streams the matrix once per vector: on the 70k x 70k PPMI matrix of the shared corpus (23M
 nonzeros) PROPACK made 653 single-vector passes. Memory: the float32 matrix and its transpose,
@@ -18,6 +20,8 @@ embedding and ``p = 0.5`` or 0 often better for word similarity.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import scipy.linalg
@@ -34,15 +38,29 @@ OVERSAMPLE = 40
 BYTES_PER_ENTRY = 16
 
 
-def _product(matrix, block: np.ndarray) -> np.ndarray:
-    """``matrix @ block`` as float32 (C-contiguous): the numba kernel for CSR, NumPy for dense."""
+def _multiplier(matrix) -> Callable[[np.ndarray], np.ndarray]:
+    """``block -> matrix @ block`` as float32 (C-contiguous): the numba kernel over balanced row
+    blocks for CSR, NumPy for dense."""
     if not sparse.issparse(matrix):
-        return np.ascontiguousarray(matrix @ block, dtype=np.float32)
-    from ._sparse_kernels import csr_times_dense
+        return lambda block: np.ascontiguousarray(matrix @ block, dtype=np.float32)
+    from ._sparse_kernels import csr_times_dense, row_blocks
 
-    out = np.empty((matrix.shape[0], block.shape[1]), dtype=np.float32)
-    csr_times_dense(matrix.indptr, matrix.indices, matrix.data, np.ascontiguousarray(block, np.float32), out)
-    return out
+    blocks = row_blocks(matrix.indptr)
+
+    def product(block: np.ndarray) -> np.ndarray:
+        out = np.empty((matrix.shape[0], block.shape[1]), dtype=np.float32)
+        dense = np.ascontiguousarray(block, np.float32)
+        csr_times_dense(matrix.indptr, matrix.indices, matrix.data, dense, out, blocks)
+        return out
+
+    return product
+
+
+def _renormalised(block: np.ndarray) -> np.ndarray:
+    """The permuted L factor (float32, same shape) of the LU decomposition of ``block``: the
+    same column space with well-separated columns (power-iteration normaliser)."""
+    lower, _ = scipy.linalg.lu(block, permute_l=True, overwrite_a=True, check_finite=False)
+    return np.ascontiguousarray(lower, dtype=np.float32)
 
 
 def _orthonormal(block: np.ndarray) -> np.ndarray:
@@ -98,12 +116,14 @@ def truncated_svd(
     else:
         A = np.asarray(matrix, dtype=np.float32)
         At = A.T
+    times_a, times_at = _multiplier(A), _multiplier(At)
     width = min(k + oversample, min(m, n))
     rng = np.random.default_rng(seed)
-    Q = _orthonormal(_product(A, rng.standard_normal((n, width), dtype=np.float32)))
+    Y = times_a(rng.standard_normal((n, width), dtype=np.float32))
     for _ in range(power_iterations):
-        Q = _orthonormal(_product(A, _orthonormal(_product(At, Q))))
-    projected_t = _product(At, Q)  # (n, width) = (Qᵀ A)ᵀ
+        Y = times_a(_renormalised(times_at(_renormalised(Y))))
+    Q = _orthonormal(Y)
+    projected_t = times_at(Q)  # (n, width) = (Qᵀ A)ᵀ
     V, S, Wt = scipy.linalg.svd(projected_t.astype(np.float64), full_matrices=False, check_finite=False)
     # Aᵀ Q = V S Wᵀ, so A ≈ Q Qᵀ A = (Q W) S Vᵀ
     U = Q @ Wt[:k].T.astype(np.float32)
