@@ -282,7 +282,7 @@ def test_private_directory_is_removed_on_error_and_interrupt(corpus, tmp_path, p
     def interrupt(*args, **kwargs):
         raise Interrupted(15)
 
-    monkeypatch.setattr("embedkit.encode.EncodedCorpus.encode", interrupt)
+    monkeypatch.setattr("embedkit.encode.EncodedCorpus.from_provisional", interrupt)
     with pytest.raises(Interrupted):
         prepare_corpus([corpus], vocab_options=VOCAB, use_cache=False)
     with pytest.raises(Interrupted):

@@ -1,13 +1,18 @@
-"""Corpus reading: compression, directories, splitting, decoding policy, tokenizers, errors."""
+"""Corpus reading: compression, directories, splitting, decoding policy, tokenizers, errors; the
+one-pass encoding against a brute-force one."""
 
 import bz2
 import gzip
 import lzma
 
+import numpy as np
 import pytest
 
+from conftest import synthetic_lines
 from embedkit.corpus import Corpus, CorpusOptions
+from embedkit.encode import count_and_encode
 from embedkit.errors import CorpusError
+from embedkit.vocab import VocabOptions, Vocabulary
 
 TEXT = "the cat sat on the mat\nthe dog ate the cat\n\n"
 
@@ -79,3 +84,42 @@ def test_corrupt_compressed_file_is_a_corpus_error(tmp_path):
     path.write_bytes(compressed[: len(compressed) // 2])
     with pytest.raises(CorpusError, match="cannot read"):
         list(Corpus([path]))
+
+
+def _brute_force_encoding(corpus, vocab):
+    """Ids of the in-vocabulary tokens, sentence by sentence, empty sentences dropped."""
+    sentences = [[vocab.index[w] for w in tokens if w in vocab.index] for tokens in corpus]
+    sentences = [s for s in sentences if s]
+    starts = np.concatenate(([0], np.cumsum([len(s) for s in sentences])))
+    return np.array([i for s in sentences for i in s], dtype=np.int32), starts
+
+
+@pytest.mark.parametrize("prune_at", [20_000_000, 1000])
+def test_one_pass_encoding_equals_counting_then_encoding(tmp_path, monkeypatch, prune_at):
+    """count_and_encode (one read of the text; with pruning, the two-pass fallback) gives the
+    vocabulary of Vocabulary.build and the ids of a brute-force encoding: small remap and flush
+    blocks so that sentences straddle them, lines of rare words only (empty after encoding), and
+    lines split at max_sentence_length."""
+    import embedkit.encode as encode
+    import embedkit.vocab as vocab_module
+
+    monkeypatch.setattr(encode, "_REMAP_TOKENS", 1000)
+    monkeypatch.setattr(vocab_module, "_FLUSH_TOKENS", 777)
+    lines = synthetic_lines(400, n_words=3000)
+    lines[10:10] = [f"hapax{i} hapax{i + 1}\n" for i in range(0, 40, 2)]
+    lines.append(" ".join(["the"] * 250) + "\n")
+    path = tmp_path / "corpus.txt"
+    path.write_text("".join(lines), encoding="utf-8")
+    corpus = Corpus([path], CorpusOptions(max_sentence_length=100))
+    options = VocabOptions(min_count=3, prune_at=prune_at)
+    work = tmp_path / "work"
+    work.mkdir()
+    vocab, encoded = count_and_encode(corpus, options, work)
+    reference = Vocabulary.build(corpus, options)
+    assert vocab.words == reference.words and vocab.counts.tolist() == reference.counts.tolist()
+    assert (vocab.pruned_below > 0) == (prune_at == 1000)
+    ids, starts = _brute_force_encoding(corpus, vocab)
+    np.testing.assert_array_equal(encoded.read_ids(0, encoded.n_tokens), ids)
+    np.testing.assert_array_equal(encoded.sentence_starts, starts)
+    assert encoded.n_tokens == vocab.total_words or prune_at == 1000
+    assert sorted(p.name for p in work.iterdir()) == ["ids.npy", "sentence_starts.npy"]

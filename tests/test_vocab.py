@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from embedkit.errors import CorpusError
-from embedkit.vocab import VocabOptions, Vocabulary
+from embedkit.vocab import VocabOptions, Vocabulary, WordCounter
 
 
 def test_counts_sorted_by_descending_count_ties_in_first_occurrence_order():
@@ -70,3 +70,41 @@ def test_noise_distribution_is_count_power_normalised():
     vocab = Vocabulary(["a", "b"], np.array([16, 1]))
     np.testing.assert_allclose(vocab.noise_distribution(0.75), [8 / 9, 1 / 9])
     np.testing.assert_allclose(vocab.noise_distribution(1.0), [16 / 17, 1 / 17])
+
+
+def _counter_reference(sentences, prune_at):
+    """word2vec.c's ReduceVocab semantics written with collections.Counter (the former counter)."""
+    from collections import Counter
+
+    counter, pruned_below = Counter(), 0
+    for tokens in sentences:
+        counter.update(tokens)
+        if len(counter) > prune_at:
+            pruned_below = max(pruned_below, 1) + 1
+            counter = Counter({w: c for w, c in counter.items() if c >= pruned_below})
+    return dict(counter), pruned_below
+
+
+@pytest.mark.parametrize("prune_at", [1000, 10**6])
+def test_word_counter_equals_a_counter_with_word2vec_pruning(monkeypatch, prune_at):
+    """Counts, first-appearance order and pruning threshold equal the Counter reference, with a
+    flush block small enough that pruning falls between flushes; the sink sees the provisional ids
+    of every token until the first pruning only."""
+    import embedkit.vocab as vocab_module
+
+    monkeypatch.setattr(vocab_module, "_FLUSH_TOKENS", 500)
+    rng = np.random.default_rng(2)
+    sentences = [[f"w{int(k)}" for k in rng.zipf(1.3, size=rng.integers(1, 60))] for _ in range(800)]
+    seen = []
+    counter = WordCounter(prune_at, sink=seen.append)
+    for tokens in sentences:
+        counter.add(tokens)
+    counts = counter.result()
+    expected, pruned_below = _counter_reference(sentences, prune_at)
+    assert list(counts.items()) == list(expected.items())
+    assert counter.pruned_below == pruned_below and counter.renumbered == (pruned_below > 0) == (prune_at == 1000)
+    if not counter.renumbered:
+        words = list(counts)
+        assert [words[i] for i in np.concatenate(seen)] == [w for s in sentences for w in s]
+    else:
+        assert sum(map(len, seen)) < sum(map(len, sentences))

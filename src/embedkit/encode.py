@@ -10,6 +10,7 @@ later runs skip tokenizing entirely.
 
 from __future__ import annotations
 
+import array
 import json
 import os
 import shutil
@@ -33,11 +34,13 @@ from .cache import (
 )
 from .corpus import Corpus, CorpusOptions, CorpusStats
 from .errors import CorpusError
-from .vocab import VocabOptions, Vocabulary
+from .vocab import VocabOptions, Vocabulary, WordCounter
 
 __all__ = ["EncodedCorpus", "PreparedCorpus", "default_cache_dir", "prepare_corpus", "raw_to_npy"]
 
 _FLUSH_TOKENS = 1 << 18
+#: Tokens remapped at a time when the first pass's provisional ids become the encoding (16 MB).
+_REMAP_TOKENS = 1 << 22
 
 
 class EncodedCorpus:
@@ -161,6 +164,55 @@ class EncodedCorpus:
         return cls.load(directory)
 
     @classmethod
+    def from_provisional(
+        cls, raw_path: Path, lengths: np.ndarray, mapping: np.ndarray, n_kept: int, directory: Path
+    ) -> EncodedCorpus:
+        """Encode a corpus from the provisional ids of its counting pass (:class:`WordCounter`)
+        into ``directory/ids.npy`` and ``sentence_starts.npy``, and remove ``raw_path``.
+
+        Parameters
+        ----------
+        raw_path : Path
+            Raw int32 provisional ids of every token, in corpus order.
+        lengths : int64 (S,)
+            Tokens per sentence of the counting pass (all tokens, in or out of the vocabulary).
+        mapping : int32 (W,)
+            Vocabulary id of each provisional id, -1 for a word not in the vocabulary.
+        n_kept : int
+            Number of tokens in the vocabulary (the sum of its counts): the ``.npy`` header is
+            written first and the ids streamed behind it, so no copy of the ids file is made.
+
+        Streams blocks of ``_REMAP_TOKENS`` ids; sentences left empty are dropped, as by
+        :meth:`encode`. Raises ``RuntimeError`` if the ids do not add up to ``n_kept``.
+        """
+        ends = np.cumsum(lengths, dtype=np.int64)
+        kept_before_end = np.zeros(ends.shape[0] + 1, dtype=np.int64)  # [s + 1]: kept tokens up to s's end
+        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.int32)), "fortran_order": False}
+        written, position, resolved = 0, 0, 0
+        with open(raw_path, "rb") as raw, open(directory / "ids.npy", "wb") as out:
+            np.lib.format.write_array_header_1_0(out, {**header, "shape": (n_kept,)})
+            while block := raw.read(4 * _REMAP_TOKENS):
+                ids = mapping[np.frombuffer(block, dtype=np.int32)]
+                kept = ids >= 0
+                out.write(ids[kept].tobytes())
+                running = np.cumsum(kept, dtype=np.int64)
+                position += ids.shape[0]
+                done = int(np.searchsorted(ends, position, side="right"))  # sentences ending in this block
+                kept_before_end[resolved + 1 : done + 1] = (
+                    written + running[ends[resolved:done] - (position - ids.shape[0]) - 1]
+                )
+                written += int(running[-1]) if running.shape[0] else 0
+                resolved = done
+        raw_path.unlink()
+        if written != n_kept or resolved != ends.shape[0]:
+            raise RuntimeError(f"encoding wrote {written:,} ids, the vocabulary counts {n_kept:,}")
+        sentence_lengths = np.diff(kept_before_end)
+        starts = np.zeros(np.count_nonzero(sentence_lengths) + 1, dtype=np.int64)
+        np.cumsum(sentence_lengths[sentence_lengths > 0], out=starts[1:])
+        np.save(directory / "sentence_starts.npy", starts)
+        return cls.load(directory)
+
+    @classmethod
     def load(cls, directory: Path) -> EncodedCorpus:
         """Open the arrays written by :meth:`encode` (ids stay on disk)."""
         return cls(directory / "ids.npy", np.load(directory / "sentence_starts.npy"))
@@ -173,6 +225,39 @@ def raw_to_npy(raw_path: Path, npy_path: Path, dtype: np.dtype, count: int) -> N
         np.lib.format.write_array_header_1_0(out, header)
         shutil.copyfileobj(raw, out, 1 << 24)
     raw_path.unlink()
+
+
+def count_and_encode(corpus: Corpus, options: VocabOptions, directory: Path) -> tuple[Vocabulary, EncodedCorpus]:
+    """Build the vocabulary of ``corpus`` and encode it into ``directory`` in one pass over the text.
+
+    The counting pass writes every token's provisional id (:class:`WordCounter`, 4 bytes a
+    token, to a file in ``directory``) and :meth:`EncodedCorpus.from_provisional` maps them to
+    vocabulary ids: the text is read and tokenized once instead of twice (shared corpus: 10.6 s
+    -> 5 s). If counting had to prune (more than ``options.prune_at`` distinct words), the
+    provisional ids no longer name the final words and the corpus is read a second time by
+    :meth:`EncodedCorpus.encode`, so occurrences before a pruning still count as in the
+    two-pass encoding. The result equals ``Vocabulary.build`` followed by ``EncodedCorpus.encode``.
+
+    Raises
+    ------
+    CorpusError
+        As :meth:`Vocabulary.build` and the corpus reader.
+    """
+    raw_path = directory / "provisional-ids.raw"
+    lengths = array.array("q")
+    with open(raw_path, "wb") as raw:
+        counter = WordCounter(options.prune_at, sink=lambda ids: raw.write(ids.tobytes()))
+        for tokens in corpus:
+            counter.add(tokens)
+            lengths.append(len(tokens))
+        vocab = Vocabulary.from_counter(counter, options)
+    if counter.renumbered:
+        raw_path.unlink()
+        return vocab, EncodedCorpus.encode(corpus, vocab, directory)
+    get = vocab.index.get
+    mapping = np.fromiter((get(word, -1) for word in counter.result()), dtype=np.int32)
+    lengths_array = np.frombuffer(lengths, dtype=np.int64) if lengths else np.zeros(0, dtype=np.int64)
+    return vocab, EncodedCorpus.from_provisional(raw_path, lengths_array, mapping, vocab.total_words, directory)
 
 
 @dataclass
@@ -250,11 +335,10 @@ def prepare_corpus(
 
     def build(work: Path) -> None:
         log(f"counting words in {len(corpus.files)} file(s)")
-        vocab = Vocabulary.build(corpus, vocab_options)
+        vocab, encoded = count_and_encode(corpus, vocab_options, work)
         counted: CorpusStats = corpus.stats
-        log(f"vocabulary: {len(vocab):,} words of {counted.tokens:,} tokens; encoding")
+        log(f"vocabulary: {len(vocab):,} words of {counted.tokens:,} tokens, encoded")
         vocab.save(work / "vocab.txt")
-        encoded = EncodedCorpus.encode(corpus, vocab, work)
         stats = asdict(corpus.stats)
         stats.update(
             vocab_size=len(vocab),
