@@ -11,8 +11,9 @@ touches is ``negative + 1`` (shared by its context words), for CBOW ``negative +
 ``fixed`` is what does not scale with the output layer (reading ids, subsampling, the window and
 random-number draws, the loop); the rest is dot products and updates. If the cost per
 (row x dim) element stays flat as ``dim`` grows past the L1/L2 sizes, the kernel is
-compute-bound, not waiting on memory. The hierarchical-softmax and CBOW runs are reported beside
-it. Prints a markdown table and writes ``bench/profile-<timestamp>.md`` / ``.json``.
+compute-bound, not waiting on memory. CBOW gets the same fit over its own negative grid (its
+rows are touched once per centre word, not shared by context words); the hierarchical-softmax
+runs are reported beside them. Prints a markdown table and writes ``bench/profile-<timestamp>.md`` / ``.json``.
 
     python scripts/profile_word2vec.py [--corpus PATH] [--megabytes 20] [--repeats 2]
 """
@@ -67,13 +68,24 @@ def main() -> None:
         profile(prepared, args)
 
 
+def fit(runs: list[dict], architecture: str) -> tuple[float, float]:
+    """Least-squares (fixed seconds, seconds per (row x dim) element) over the NS runs of one
+    architecture."""
+    ns = [r for r in runs if r["architecture"] == architecture and r["loss"] == "ns"]
+    design = np.array([[1.0, (r["negative"] + 1) * r["dim"]] for r in ns for _ in r["seconds"]])
+    observed = np.array([s for r in ns for s in r["seconds"]])
+    (fixed, per_element), *_ = np.linalg.lstsq(design, observed, rcond=None)
+    return float(fixed), float(per_element)
+
+
 def profile(prepared, args) -> None:
     """Time the grid of settings on ``prepared``, fit the cost model, print and write the result."""
     tokens = prepared.encoded.n_tokens
     runs = []
     grid = [("skipgram", "ns", n, d) for n in (1, 2, 5, 10) for d in (100,)]
     grid += [("skipgram", "ns", 5, d) for d in (50, 200)]
-    grid += [("skipgram", "hs", 0, 100), ("cbow", "ns", 5, 100), ("cbow", "hs", 0, 100)]
+    grid += [("cbow", "ns", n, 100) for n in (1, 2, 5, 10)]
+    grid += [("skipgram", "hs", 0, 100), ("cbow", "hs", 0, 100)]
     for architecture, loss, negative, dim in grid:
         settings = {"architecture": architecture, "loss": loss, "dim": dim}
         if loss == "ns":
@@ -83,10 +95,7 @@ def profile(prepared, args) -> None:
         runs.append({**settings, "negative": negative, "load": load, "seconds": seconds})
         print(f"{architecture} {loss} negative={negative} dim={dim}: {seconds} s (load {load:.2f})", flush=True)
     host = machine()
-    ns = [r for r in runs if r["architecture"] == "skipgram" and r["loss"] == "ns"]
-    design = np.array([[1.0, (r["negative"] + 1) * r["dim"]] for r in ns for _ in r["seconds"]])
-    observed = np.array([s for r in ns for s in r["seconds"]])
-    (fixed, per_element), *_ = np.linalg.lstsq(design, observed, rcond=None)
+    fits = {architecture: fit(runs, architecture) for architecture in ("skipgram", "cbow")}
     lines = [
         f"# word2vec kernel profile ({time.strftime('%Y-%m-%d %H:%M')})",
         "",
@@ -104,19 +113,21 @@ def profile(prepared, args) -> None:
             f"| {r['architecture']} | {r['loss']} | {r['negative'] or ''} | {r['dim']} | {each} | "
             f"{1e9 * mean / tokens:.0f} | {r['load']:.2f} |"
         )
-    share = fixed / float(np.mean(next(r for r in ns if r["negative"] == 5 and r["dim"] == 100)["seconds"]))
-    lines += [
-        "",
-        f"SGNS fit `seconds = fixed + c * (negative + 1) * dim`: fixed = {fixed:.2f} s "
-        f"({1e9 * fixed / tokens:.0f} ns per token, {100 * share:.0f}% of the negative-5 dim-100 run), "
-        f"c = {1e9 * per_element / tokens:.2f} ns per token per (row x dim) element.",
-    ]
+    lines.append("")
+    for architecture, (fixed, per_element) in fits.items():
+        base = next(r for r in runs if r["architecture"] == architecture and r["negative"] == 5 and r["dim"] == 100)
+        share = fixed / float(np.mean(base["seconds"]))
+        lines.append(
+            f"{architecture} NS fit `seconds = fixed + c * (negative + 1) * dim`: fixed = {fixed:.2f} s "
+            f"({1e9 * fixed / tokens:.0f} ns per token, {100 * share:.0f}% of the negative-5 dim-100 run), "
+            f"c = {1e9 * per_element / tokens:.2f} ns per token per (row x dim) element."
+        )
     text = "\n".join(lines) + "\n"
     print(text)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     args.out_dir.mkdir(exist_ok=True)
     write_text(args.out_dir / f"profile-{stamp}.md", text)
-    result = {"tokens": tokens, "runs": runs, "fixed_s": fixed, "per_element_s": per_element, "machine": host}
+    result = {"tokens": tokens, "runs": runs, "fits": fits, "machine": host}
     write_text(args.out_dir / f"profile-{stamp}.json", json.dumps(result, indent=1) + "\n")
 
 
