@@ -1,12 +1,15 @@
-"""Loading and query speed: embedkit's native format against gensim's word2vec binary loader.
+"""Loading and query speed and memory: embedkit's readers against gensim's word2vec loaders.
 
-Writes a random 100,000 x 300 float32 matrix with made-up words as word2vec binary and in the
-native format (``.npy`` + ``.npy.words``), then times, in alternating fresh processes, gensim 4.4
-``KeyedVectors.load_word2vec_format(binary=True)``, embedkit's word2vec binary reader and
-embedkit's native loader (imports excluded from the timing); and in one process the latency of
-``most_similar`` (top 10) after loading: the first query (which normalises the matrix) and the median of the next 200.
+Writes a random 100,000 x 300 float32 matrix with made-up words as word2vec binary, word2vec text
+and in the native format (``.npy`` + ``.npy.words``), then times, in alternating fresh processes,
+gensim 4.4 ``KeyedVectors.load_word2vec_format`` (binary and text), embedkit's word2vec binary and
+text readers and its native loader (imports excluded from the timing), each with its peak RSS
+while loading (VmHWM after the load minus VmRSS before it, so the interpreter and the imports are
+left out) against the float32 matrix's size; and in one process the latency of ``most_similar``
+(top 10) after loading: the first query (which normalises the matrix) and the median of the next
+200. ``--no-text`` leaves the text loaders out.
 
-    python scripts/bench_io.py [--words 100000] [--dim 300] [--repeats 3]
+    python scripts/bench_io.py [--words 100000] [--dim 300] [--repeats 3] [--no-text]
 """
 
 from __future__ import annotations
@@ -29,12 +32,22 @@ def load(tool: str, path: str) -> dict:
 
     from embedkit.vectors import Embeddings
 
+    before = _status_mb("VmRSS")
     started = time.perf_counter()
-    if tool == "gensim-binary":
-        n = len(KeyedVectors.load_word2vec_format(path, binary=True))
+    if tool.startswith("gensim"):
+        n = len(KeyedVectors.load_word2vec_format(path, binary=tool == "gensim-binary"))
     else:
         n = len(Embeddings.load(path))
-    return {"tool": tool, "seconds": time.perf_counter() - started, "words": n}
+    seconds = time.perf_counter() - started
+    return {"tool": tool, "seconds": seconds, "words": n, "loading_rss_mb": _status_mb("VmHWM") - before}
+
+
+def _status_mb(field: str) -> float:
+    """A ``/proc/self/status`` memory field in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def query_latency(path: str, queries: int) -> dict:
@@ -58,6 +71,7 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=100_000)
     parser.add_argument("--dim", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-text", action="store_true", help="leave the text loaders out")
     parser.add_argument("--out-dir", default=str(ROOT / "bench"))
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
@@ -81,8 +95,12 @@ def main() -> None:
             "embedkit-binary": Path(tmp) / "v.bin",
             "embedkit-native": Path(tmp) / "v.npy",
         }
+        if not args.no_text:
+            files.update({"gensim-text": Path(tmp) / "v.txt", "embedkit-text": Path(tmp) / "v.txt"})
+            embeddings.save(files["gensim-text"])
         embeddings.save(files["gensim-binary"])
         embeddings.save(files["embedkit-native"])
+        matrix_mb = embeddings.vectors.nbytes / 2**20
         del embeddings
         for _ in range(args.repeats):
             for tool, path in files.items():
@@ -106,19 +124,24 @@ def main() -> None:
     lines = [
         f"# Vectors loading benchmark ({time.strftime('%Y-%m-%d %H:%M')})",
         "",
-        f"{args.words:,} words x {args.dim} dims, random float32; {args.repeats} alternating runs per loader, "
-        "each in a fresh process (median seconds).",
+        f"{args.words:,} words x {args.dim} dims, random float32 ({matrix_mb:.0f} MB); {args.repeats} "
+        "alternating runs per loader, each in a fresh process (median seconds). Loading RSS: peak RSS after "
+        "the load minus RSS before it, in MB and as a multiple of the matrix.",
         "",
-        "| loader | median s | runs (s) |",
-        "|---|---|---|",
+        "| loader | median s | runs (s) | loading RSS MB (runs) | x matrix |",
+        "|---|---|---|---|---|",
     ]
     for tool in files:
-        runs = ", ".join(f"{r['seconds']:.3f}" for r in rows if r["tool"] == tool)
-        lines.append(f"| {tool} | {medians[tool]:.3f} | {runs} |")
+        mine = [r for r in rows if r["tool"] == tool]
+        runs = ", ".join(f"{r['seconds']:.3f}" for r in mine)
+        rss = ", ".join(f"{r['loading_rss_mb']:.0f}" for r in mine)
+        ratio = max(r["loading_rss_mb"] for r in mine) / matrix_mb
+        lines.append(f"| {tool} | {medians[tool]:.3f} | {runs} | {rss} | {ratio:.2f} |")
+    speedups = [("binary", "embedkit-native"), ("binary", "embedkit-binary")]
+    speedups += [] if args.no_text else [("text", "embedkit-text")]
     lines += [
         "",
-        f"gensim binary / embedkit native: {medians['gensim-binary'] / medians['embedkit-native']:.1f}x; "
-        f"gensim binary / embedkit binary: {medians['gensim-binary'] / medians['embedkit-binary']:.1f}x.",
+        "; ".join(f"gensim {k} / {tool}: {medians['gensim-' + k] / medians[tool]:.1f}x" for k, tool in speedups) + ".",
         "",
         f"`most_similar` top 10 after loading the native file: first query {latency['first_ms']:.0f} ms "
         f"(normalises the matrix), then median {latency['median_ms']:.1f} ms, max {latency['max_ms']:.1f} ms "

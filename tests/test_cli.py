@@ -353,3 +353,19 @@ def test_python_dash_m_and_help():
     done = subprocess.run([sys.executable, "-m", "embedkit", "-h"], capture_output=True, text=True, check=True)
     for command in ("train", "similar", "similarity", "analogy", "evaluate", "vocab"):
         assert command in done.stdout
+
+
+def test_limit_loads_the_first_rows_for_queries_info_and_convert(tmp_path, vectors_file):
+    """--limit N (gensim's limit) on the loading commands: the first N words only; below 1 a usage error."""
+    words = Embeddings.load(vectors_file).words
+    result = run("info", "--limit", 3, "--vectors", vectors_file)
+    assert result.exit_code == 0 and "words       3\n" in result.output
+    result = run("similar", words[0], "-n", 10, "--limit", 5, "--vectors", vectors_file)
+    assert result.exit_code == 0 and sorted(line.split("\t")[0] for line in result.output.splitlines()) == sorted(
+        words[1:5]
+    )
+    assert run("similarity", words[0], words[9], "--limit", 5, "--vectors", vectors_file).exit_code != 0
+    result = run("convert", vectors_file, tmp_path / "head.bin", "--limit", 4)
+    assert result.exit_code == 0 and Embeddings.load(tmp_path / "head.bin").words == words[:4]
+    result = run("info", "--limit", 0, "--vectors", vectors_file)
+    assert result.exit_code == 2 and "--limit" in result.output

@@ -278,3 +278,74 @@ def test_written_files_get_umask_permissions_not_mkstemp_0600(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "f.bin").stat().st_mode & 0o777 == 0o644
+
+
+def _blocky_embeddings(n: int = 300, dim: int = 5) -> Embeddings:
+    rng = np.random.default_rng(4)
+    words = [f"w{i}" + "é" * int(rng.integers(0, 30)) for i in range(n)]
+    return Embeddings(words, rng.normal(size=(n, dim)).astype(np.float32))
+
+
+@pytest.mark.parametrize("block", [7, 64, 1000, 1 << 24])
+@pytest.mark.parametrize("fmt", ["word2vec-text", "word2vec-binary", "glove-text"])
+def test_streaming_readers_across_block_boundaries(tmp_path, monkeypatch, fmt, block):
+    """Rows (and words, and a trailing run of blank lines or newlines) cut anywhere by the read
+    blocks load the same; ``limit`` gives the first rows."""
+    import embedkit.io as io
+
+    expected = _blocky_embeddings()
+    path = tmp_path / "v"
+    expected.save(path, fmt)
+    with open(path, "ab") as fh:
+        fh.write(b"\n \n\r\n\n" if fmt != "word2vec-binary" else b"\n\n")
+    monkeypatch.setattr(io, "_BLOCK_BYTES", block)
+    words, vectors = read_vectors(path, fmt)
+    assert words == expected.words
+    np.testing.assert_array_equal(vectors, expected.vectors)
+    words, vectors = read_vectors(path, fmt, limit=17)
+    assert words == expected.words[:17] and vectors.shape == (17, 5)
+    np.testing.assert_array_equal(vectors, expected.vectors[:17])
+    assert read_vectors(path, fmt, limit=10**6)[0] == expected.words
+
+
+@pytest.mark.parametrize("fmt", ["word2vec-text", "word2vec-binary", "glove-text"])
+def test_limit_reads_the_head_of_a_file_whose_tail_is_damaged(tmp_path, fmt):
+    """gensim's limit: the first rows of a truncated file load; without it the file is refused."""
+    path = tmp_path / "v"
+    _blocky_embeddings().save(path, fmt)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3] + b"x")  # a row cut short
+    assert len(read_vectors(path, fmt, limit=50)[0]) == 50
+    with pytest.raises(VectorsFormatError):
+        read_vectors(path, fmt)
+    with pytest.raises(VectorsFormatError, match="limit must be at least 1"):
+        read_vectors(path, fmt, limit=0)
+
+
+@pytest.mark.parametrize("fmt", ["word2vec-text", "word2vec-binary", "glove-text"])
+def test_loading_holds_the_matrix_and_one_block_not_the_file(tmp_path, monkeypatch, fmt):
+    """Peak traced allocation while reading 40,000 x 100 vectors (a 16 MB matrix; a 17 MB binary,
+    ~45 MB text file) with 256 KiB blocks: at most 1.2 x the matrix, the words, the first MiB,
+    three blocks and, for text, the parse buffers of one chunk of rows (their float64 values,
+    joined text and split lines). Reading the whole file (and, for text, splitting it into
+    lines), as before, needs the file's size on top of the matrix."""
+    import tracemalloc
+
+    import embedkit.io as io
+
+    expected = _blocky_embeddings(40_000, 100)
+    path = tmp_path / "v"
+    expected.save(path, fmt)
+    block = 1 << 18
+    monkeypatch.setattr(io, "_BLOCK_BYTES", block)
+    tracemalloc.start()
+    try:
+        words, vectors = read_vectors(path, fmt)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(vectors, expected.vectors)
+    words_bytes = sum(len(w.encode()) for w in words) + 60 * len(words)  # str objects and list slots
+    parse = 0 if fmt == "word2vec-binary" else io._TEXT_CHUNK_ROWS * 100 * (8 + 2 * 16)
+    allowed = 1.2 * vectors.nbytes + words_bytes + io._HEAD_BYTES + 3 * block + parse
+    assert peak < allowed < vectors.nbytes + path.stat().st_size

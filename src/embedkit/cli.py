@@ -152,7 +152,8 @@ def _toml_type_problem(param: click.Parameter, value) -> str | None:
 
 
 def vectors_option(command):
-    """``--vectors PATH`` with the ``$EMBEDKIT_VECTORS`` / ``vectors.bin`` fallback, and ``--allow-nonfinite``."""
+    """``--vectors PATH`` with the ``$EMBEDKIT_VECTORS`` / ``vectors.bin`` fallback, and the
+    :func:`loading_options`."""
     return click.option(
         "--vectors",
         "vectors_path",
@@ -160,11 +161,20 @@ def vectors_option(command):
         default=DEFAULT_VECTORS,
         metavar="PATH",
         help="Vectors file (word2vec text/binary, GloVe, fastText .vec, native .npy); env EMBEDKIT_VECTORS.",
-    )(allow_nonfinite_option(command))
+    )(loading_options(command))
 
 
-def allow_nonfinite_option(command):
-    """``--allow-nonfinite``: kept in ``ctx.meta`` for :func:`_load_vectors` (commands do not take it)."""
+def loading_options(command):
+    """``--allow-nonfinite`` and ``--limit N``: kept in ``ctx.meta`` for :func:`_load_vectors`
+    (commands do not take them)."""
+    command = click.option(
+        "--limit",
+        type=click.IntRange(min=1),
+        expose_value=False,
+        callback=lambda ctx, param, value: ctx.meta.__setitem__("embedkit.limit", value),
+        metavar="N",
+        help="Load only the first N vectors (the N most frequent words; gensim's limit).",
+    )(command)
     return click.option(
         "--allow-nonfinite",
         is_flag=True,
@@ -182,8 +192,10 @@ def _load_vectors(path: str, fmt: str = "auto") -> Embeddings:
         raise EmbedkitError(f"vectors file not found: {path}{hint}; pass --vectors PATH") from None
     except OSError:
         pass  # the reader says what is wrong
-    allow_nonfinite = click.get_current_context().meta.get("embedkit.allow_nonfinite", False)
-    return Embeddings.load(path, fmt, allow_nonfinite=allow_nonfinite)
+    meta = click.get_current_context().meta
+    return Embeddings.load(
+        path, fmt, allow_nonfinite=meta.get("embedkit.allow_nonfinite", False), limit=meta.get("embedkit.limit")
+    )
 
 
 def _check_vectors_output(target: str, fmt: str, inputs: list) -> None:
@@ -778,7 +790,7 @@ def _replacement(value: str | None) -> str | None:
     callback=lambda ctx, param, value: _replacement(value),
     help="Replace whitespace inside words by CHAR (GloVe 840B has words with spaces; '_' is usual).",
 )
-@allow_nonfinite_option
+@loading_options
 def convert(source: str, target: str, from_format: str, to_format: str, replace_space: str | None) -> None:
     """Convert vectors between word2vec text/binary, GloVe text and the native .npy format.
 

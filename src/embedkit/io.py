@@ -49,6 +49,12 @@ format. A leading UTF-8 byte-order mark is skipped.
   matrix's shape and CRC-32, so a ``.npy`` and a ``.words`` from different writes are refused.
   Verifying reads the whole matrix once (as the finite check and the first query do anyway).
 * File-system failures (missing file, directory, FIFO, permission) are one-line errors.
+* Streaming: the first MiB decides the format; then the rows are read in 16 MiB blocks into a
+  float32 matrix allocated once, so loading holds the matrix, the words and one block (the whole
+  file and its lines, before: 9x the matrix for a text file). A text file is first scanned for
+  its row count (newlines, less the blank lines at the end), which sizes a GloVe file's matrix and
+  checks a header before any row is parsed. ``limit=N`` (``--limit N``, gensim's ``limit``)
+  reads the first N rows only and checks nothing after them.
 
 How a file is written
 ---------------------
@@ -66,13 +72,15 @@ cannot hold 1-d vectors whose first word is a number (line 1 would read as a hea
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -90,6 +98,10 @@ _BOM = b"\xef\xbb\xbf"
 _NPY_MAGIC = b"\x93NUMPY"
 #: Bytes after the header inspected to tell text from binary.
 _SNIFF_BYTES = 1 << 16
+#: Bytes read first: the header and the sniffed sample (a long first text row included).
+_HEAD_BYTES = 1 << 20
+#: Bytes the streaming readers read at a time (the peak beyond the matrix and the words).
+_BLOCK_BYTES = 1 << 24
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: Whitespace as the readers split at it (ASCII only, as ``bytes.split``).
 _WHITESPACE = re.compile(r"[ \t\n\r\x0b\x0c]+")
@@ -241,9 +253,11 @@ def _write_native(path: Path, encoded: list[bytes], vectors: np.ndarray) -> None
 
 
 def read_vectors(
-    path: str | os.PathLike, fmt: str = "auto", allow_nonfinite: bool = False
+    path: str | os.PathLike, fmt: str = "auto", allow_nonfinite: bool = False, limit: int | None = None
 ) -> tuple[list[str], np.ndarray]:
-    """Read a vectors file (the rules are in the module notes).
+    """Read a vectors file (the rules are in the module notes), streaming: text and binary rows go
+    block by block into a preallocated float32 matrix, so the peak memory is the matrix, the words
+    and one block of the file (``_BLOCK_BYTES``).
 
     Parameters
     ----------
@@ -252,74 +266,107 @@ def read_vectors(
         ``auto`` (default) detects the format from the content.
     allow_nonfinite : bool
         Load rows with NaN or infinite values instead of refusing the file (default False).
+    limit : int, optional
+        Read only the first ``limit`` rows (gensim's ``limit``; files are most frequent first).
+        The rest of the file is not read, so it is not checked either (row count, trailing data).
 
     Returns
     -------
-    words : list of str, length V >= 1
+    words : list of str, length V >= 1 (at most ``limit``)
     vectors : ndarray, shape (V, D), float32 (a read-only memory map for the native format)
 
     Raises
     ------
     VectorsFormatError
         If the file is missing, empty, malformed, truncated, not in ``fmt``, or (unless
-        allowed) holds non-finite values.
+        allowed) holds non-finite values; if ``limit`` is below 1.
     StorageError
         If the file cannot be read (a directory, a FIFO, permission denied).
     """
     path = Path(path)
     if fmt not in FORMATS:
         raise VectorsFormatError(f"unknown vectors format {fmt!r} (choose from {', '.join(FORMATS)})")
-    if _read_file(path, "vectors file", len(_NPY_MAGIC)) == _NPY_MAGIC and fmt in ("auto", "native"):
+    if limit is not None and limit < 1:
+        raise VectorsFormatError(f"limit must be at least 1, got {limit}")
+    head, size = _read_head(path, "vectors file")
+    if head.startswith(_NPY_MAGIC) and fmt in ("auto", "native"):
         words, vectors = _read_native(path)
+        if limit is not None:
+            words, vectors = words[:limit], vectors[:limit]
         numbering = ("row", 1)
     elif fmt == "native":
         raise VectorsFormatError(f"{path}: not a native .npy vectors file (no NumPy header)")
     else:
-        words, vectors, numbering = _read_word2vec_or_glove(path, _read_file(path, "vectors file"), fmt)
+        words, vectors, numbering = _read_word2vec_or_glove(path, head, size, fmt, limit)
     if not allow_nonfinite:
         _refuse_nonfinite(path, words, vectors, numbering)
     return words, vectors
 
 
-def _read_file(path: Path, what: str, limit: int = -1) -> bytes:
-    """The bytes (the first ``limit`` ones) of a regular file; a missing file, a directory, a FIFO or
-    device and OS errors are one-line errors."""
+def _checked_regular(path: Path, what: str, st: os.stat_result) -> None:
+    if stat.S_ISDIR(st.st_mode):
+        raise StorageError(f"cannot read {what} {path}: it is a directory")
+    if not stat.S_ISREG(st.st_mode):
+        raise StorageError(f"cannot read {what} {path}: not a regular file (a FIFO or a device?)")
+
+
+def _read_file(path: Path, what: str) -> bytes:
+    """The bytes of a regular file; a missing file, a directory, a FIFO or device and OS errors are
+    one-line errors."""
+    return _read_head(path, what, -1)[0]
+
+
+def _read_head(path: Path, what: str, limit: int = _HEAD_BYTES) -> tuple[bytes, int]:
+    """The first ``limit`` bytes (all with -1) of a regular file, and its size (errors as
+    :func:`_read_file`)."""
     try:
         st = path.stat()
-        if stat.S_ISDIR(st.st_mode):
-            raise StorageError(f"cannot read {what} {path}: it is a directory")
-        if not stat.S_ISREG(st.st_mode):
-            raise StorageError(f"cannot read {what} {path}: not a regular file (a FIFO or a device?)")
+        _checked_regular(path, what, st)
         with open(path, "rb") as fh:
-            return fh.read(limit)
+            return fh.read(limit), st.st_size
     except FileNotFoundError:
         raise VectorsFormatError(f"{what} not found: {path}") from None
     except OSError as exc:
         raise storage_error(exc, f"read {what}", path) from None
 
 
-def _read_word2vec_or_glove(path: Path, data: bytes, fmt: str) -> tuple[list[str], np.ndarray, tuple[str, int]]:
-    """Words, vectors and how messages number the rows: ``("line", first row's line)`` or ``("row", 1)``."""
-    if data.startswith(_BOM):
-        data = data[len(_BOM) :]
-    if not data.strip():
+@contextlib.contextmanager
+def _reading(path: Path, offset: int) -> Iterator[BinaryIO]:
+    """The vectors file opened at byte ``offset``; OS errors while reading become StorageError."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            yield fh
+    except OSError as exc:
+        raise storage_error(exc, "read vectors file", path) from None
+
+
+def _read_word2vec_or_glove(
+    path: Path, head: bytes, size: int, fmt: str, limit: int | None
+) -> tuple[list[str], np.ndarray, tuple[str, int]]:
+    """Words, vectors and how messages number the rows: ``("line", first row's line)`` or ``("row", 1)``.
+
+    ``head``: the file's first ``_HEAD_BYTES`` bytes (they decide the format), ``size``: its size."""
+    base = len(_BOM) if head.startswith(_BOM) else 0
+    head = head[base:]
+    if not head.strip() and base + len(head) >= size:
         raise VectorsFormatError(f"vectors file is empty: {path}")
-    header = _parse_header(path, data)
+    header = _parse_header(path, head)
     if fmt == "auto" and header is None:
         fmt = "glove-text"
     elif fmt == "auto":
-        fmt = "word2vec-text" if _looks_like_text(data, header) else "word2vec-binary"
+        fmt = "word2vec-text" if _looks_like_text(head, header, size - base) else "word2vec-binary"
     if fmt == "glove-text":
         if header is not None:
             raise VectorsFormatError(f"{path}: line 1 is a 'V D' header, which GloVe text files do not have")
-        if not _looks_like_text(data, None):
+        if not _looks_like_text(head, None, size - base):
             raise VectorsFormatError(f"{path}: neither text nor a word2vec binary file with a 'V D' header")
-        return _read_text(path, data, None)
+        return _read_text(path, base, size, None, limit)
     if header is None:
         raise VectorsFormatError(f"{path}: line 1 is not a 'V D' header, which {fmt} files start with")
     if fmt == "word2vec-binary":
-        return _read_binary(path, data, header)
-    return _read_text(path, data, header)
+        return _read_binary(path, base, size, header, limit)
+    return _read_text(path, base, size, header, limit)
 
 
 def _is_number(field: bytes) -> bool:
@@ -353,11 +400,12 @@ def _parse_header(path: Path, data: bytes) -> tuple[int, int, int] | None:
     return n, dim, end + 1
 
 
-def _looks_like_text(data: bytes, header: tuple[int, int, int] | None) -> bool:
+def _looks_like_text(data: bytes, header: tuple[int, int, int] | None, total: int) -> bool:
     """Whether the rows after ``header`` (or from the start) are text: the first row is a word and ``D``
     numbers, or the first 64 KiB (and at least the first row) have no control characters and are UTF-8
     (a character cut at the end is fine) or the first row ends in a number (text in another encoding,
-    reported as such)."""
+    reported as such). ``data`` is the start of the file (after a byte-order mark), ``total`` the
+    size of all of it."""
     start = 0 if header is None else header[2]
     end = data.find(b"\n", start)
     end = len(data) if end < 0 else end
@@ -371,74 +419,158 @@ def _looks_like_text(data: bytes, header: tuple[int, int, int] | None) -> bool:
     try:
         sample.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if not (exc.start >= len(sample) - 3 and start + len(sample) < len(data)):
+        if not (exc.start >= len(sample) - 3 and start + len(sample) < total):
             fields = sample.split(b"\n", 1)[0].split()
             return len(fields) >= 2 and _is_number(fields[-1])
     return True
 
 
 def _read_binary(
-    path: Path, data: bytes, header: tuple[int, int, int]
+    path: Path, base: int, size: int, header: tuple[int, int, int], limit: int | None
 ) -> tuple[list[str], np.ndarray, tuple[str, int]]:
-    n, dim, pos = header
+    """The rows of a word2vec binary file starting at byte ``base``, read block by block: each
+    block's words are split off in order and its float32 payloads copied into the matrix at once."""
+    n, dim, offset = header
+    rows = n if limit is None else min(n, limit)
     row_bytes = 4 * dim
-    size = len(data)
-    if n * (row_bytes + 2) > size - pos:
+    start = base + offset
+    if rows * (row_bytes + 2) > size - start:
+        announced = f"{n:,} words" if rows == n else f"{n:,} words, of which the first {rows:,}"
         raise VectorsFormatError(
-            f"{path}: header announces {n:,} words of dimension {dim:,} (at least {n * (row_bytes + 2):,} bytes of "
-            f"binary rows) but the file has {size - pos:,} bytes after it; truncated, or not a word2vec binary file"
+            f"{path}: header announces {announced} of dimension {dim:,} (at least {rows * (row_bytes + 2):,} bytes "
+            f"of binary rows) but the file has {size - start:,} bytes after it; truncated, or not a word2vec "
+            "binary file"
         )
     words: list[str] = []
-    vectors = np.empty((n, dim), dtype=np.float32)
-    for i in range(n):
-        while pos < size and data[pos] in b"\n\r":
-            pos += 1
-        space = data.find(b" ", pos)
-        if space < 0 or space + 1 + row_bytes > size:
-            raise VectorsFormatError(f"{path}: truncated binary vectors file (row {i + 1} of {n:,} incomplete)")
-        if space == pos:
-            raise VectorsFormatError(f"{path}: row {i + 1} of the binary file has an empty word")
-        try:
-            words.append(data[pos:space].decode("utf-8"))
-        except UnicodeDecodeError:
-            raise VectorsFormatError(f"{path}: row {i + 1} has a word that is not UTF-8") from None
-        vectors[i] = np.frombuffer(data, dtype=_FLOAT32_LE, count=dim, offset=space + 1)
-        pos = space + 1 + row_bytes
-    if data[pos:].strip():
-        raise VectorsFormatError(f"{path}: {size - pos:,} bytes of data after the {n:,} rows the header announces")
-    return words, vectors, ("row", 1)
+    vectors = np.empty((rows, dim), dtype=_FLOAT32_LE)
+    out = vectors.view(np.uint8).reshape(rows, row_bytes)
+    with _reading(path, start) as fh:
+        buffer, pos, buffer_start = b"", 0, start
+        while len(words) < rows:
+            more = fh.read(_BLOCK_BYTES)
+            buffer_start += pos
+            buffer, pos = buffer[pos:] + more, 0
+            end, first, payloads = len(buffer), len(words), []
+            while len(words) < rows:
+                while pos < end and buffer[pos] in b"\n\r":
+                    pos += 1
+                space = buffer.find(b" ", pos)
+                if space < 0 or space + 1 + row_bytes > end:
+                    break  # the row continues in the next block
+                if space == pos:
+                    raise VectorsFormatError(f"{path}: row {len(words) + 1} of the binary file has an empty word")
+                try:
+                    words.append(buffer[pos:space].decode("utf-8"))
+                except UnicodeDecodeError:
+                    raise VectorsFormatError(f"{path}: row {len(words) + 1} has a word that is not UTF-8") from None
+                payloads.append(space + 1)
+                pos = space + 1 + row_bytes
+            if payloads:
+                view = memoryview(buffer)
+                joined = b"".join([view[p : p + row_bytes] for p in payloads])
+                out[first : len(words)] = np.frombuffer(joined, dtype=np.uint8).reshape(-1, row_bytes)
+            if len(words) < rows and not more:
+                raise VectorsFormatError(
+                    f"{path}: truncated binary vectors file (row {len(words) + 1} of {n:,} incomplete)"
+                )
+        if limit is None:
+            tail = buffer[pos:]
+            while not tail.strip() and (block := fh.read(_BLOCK_BYTES)):
+                tail = block
+            if tail.strip():
+                raise VectorsFormatError(
+                    f"{path}: {size - buffer_start - pos:,} bytes of data after the {n:,} rows the header announces"
+                )
+    return words, vectors.astype(np.float32, copy=False), ("row", 1)
+
+
+def _line_blocks(fh: BinaryIO) -> Iterator[list[bytes]]:
+    """The lines (without their ``\n``) of the rest of ``fh``, in lists of about ``_BLOCK_BYTES``;
+    blank lines at the end of the file are left out (those before a row are kept: they are errors)."""
+    carry = b""
+    held: list[bytes] = []  # blank lines not yet known to come before a row
+    while block := fh.read(_BLOCK_BYTES):
+        block = carry + block
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            carry = block
+            continue
+        carry = block[cut + 1 :]
+        lines = block[:cut].split(b"\n")
+        last = len(lines) - 1
+        while last >= 0 and not lines[last].strip():
+            last -= 1
+        if last < 0:
+            held.extend(lines)
+            continue
+        yield held + lines[: last + 1]
+        held = lines[last + 1 :]
+    if carry.strip():
+        yield held + [carry]
+
+
+def _count_rows(fh: BinaryIO, start: int, size: int) -> int:
+    """Rows from byte ``start`` to the end: lines, not counting the blank lines at the end (one
+    pass counting newlines, then a backward scan of the trailing whitespace)."""
+    fh.seek(start)
+    newlines = 0
+    while block := fh.read(_BLOCK_BYTES):
+        newlines += block.count(b"\n")
+    end = size
+    while end > start:  # the last byte that is not whitespace
+        begin = max(start, end - _SNIFF_BYTES)
+        fh.seek(begin)
+        kept = len(fh.read(end - begin).rstrip())
+        if kept:
+            fh.seek(begin + kept)
+            return newlines + 1 - fh.read().count(b"\n")
+        end = begin
+    return 0
 
 
 def _read_text(
-    path: Path, data: bytes, header: tuple[int, int, int] | None
+    path: Path, base: int, size: int, header: tuple[int, int, int] | None, limit: int | None
 ) -> tuple[list[str], np.ndarray, tuple[str, int]]:
-    start = 0 if header is None else header[2]
+    """The rows of a word2vec or GloVe text file starting at byte ``base``, parsed block by block
+    into a matrix allocated once: without ``limit``, for the rows counted by a first pass over the
+    file (it also makes a wrong header an error before any parsing); with it, for ``limit`` rows."""
+    start = base + (0 if header is None else header[2])
     first_line = 1 if header is None else 2
-    body = data[start:]
-    lines = body.split(b"\n")
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if not lines:
+    with _reading(path, start) as fh:
+        rows = _count_rows(fh, start, size) if limit is None else limit
+        if rows == 0:
+            raise VectorsFormatError(f"{path}: no vectors after the header")
+        fh.seek(start)
+        blocks = _line_blocks(fh)
+        pending = next(blocks, [])
+        if header is None:
+            dim = _glove_dim(path, pending[:_DIM_SAMPLE_ROWS]) if pending else 1
+        else:
+            n, dim = header[0], header[1]
+            if limit is None and rows != n:
+                raise VectorsFormatError(f"{path}: header announces {n:,} rows, file has {rows:,}")
+            rows = min(rows, n)
+            if rows * (2 * dim + 1) > size - start:
+                raise VectorsFormatError(
+                    f"{path}: header announces dimension {dim:,} but the file has only {size - start:,} bytes for "
+                    f"its {rows:,} rows; the header is wrong"
+                )
+        words: list[str] = []
+        vectors = np.empty((rows, dim), dtype=np.float32)
+        while pending and len(words) < rows:
+            lines = pending[: rows - len(words)]
+            for begin in range(0, len(lines), _TEXT_CHUNK_ROWS):
+                chunk = lines[begin : begin + _TEXT_CHUNK_ROWS]
+                done = len(words)
+                out = vectors[done : done + len(chunk)]
+                parsed = _parse_simple_rows(chunk, dim, out)
+                words.extend(
+                    parsed if parsed is not None else _parse_rows_strictly(path, chunk, dim, out, first_line + done)
+                )
+            pending = next(blocks, [])
+    if not words:
         raise VectorsFormatError(f"{path}: no vectors after the header")
-    if header is None:
-        dim = _glove_dim(path, lines[:_DIM_SAMPLE_ROWS])
-    else:
-        n, dim = header[0], header[1]
-        if len(lines) != n:
-            raise VectorsFormatError(f"{path}: header announces {n:,} rows, file has {len(lines):,}")
-        if n * (2 * dim + 1) > len(body):
-            raise VectorsFormatError(
-                f"{path}: header announces dimension {dim:,} but the file has only {len(body):,} bytes for its "
-                f"{n:,} rows; the header is wrong"
-            )
-    words: list[str] = []
-    vectors = np.empty((len(lines), dim), dtype=np.float32)
-    for begin in range(0, len(lines), _TEXT_CHUNK_ROWS):
-        chunk = lines[begin : begin + _TEXT_CHUNK_ROWS]
-        out = vectors[begin : begin + len(chunk)]
-        parsed = _parse_simple_rows(chunk, dim, out)
-        words.extend(parsed if parsed is not None else _parse_rows_strictly(path, chunk, dim, out, first_line + begin))
-    return words, vectors, ("line", first_line)
+    return words, vectors[: len(words)], ("line", first_line)
 
 
 def _glove_dim(path: Path, lines: list[bytes]) -> int:

@@ -51,7 +51,9 @@ class Embeddings:
             raise ValueError("duplicate words in embeddings")
 
     @classmethod
-    def load(cls, path: str | os.PathLike, fmt: str = "auto", allow_nonfinite: bool = False) -> Embeddings:
+    def load(
+        cls, path: str | os.PathLike, fmt: str = "auto", allow_nonfinite: bool = False, limit: int | None = None
+    ) -> Embeddings:
         """Read a word2vec text/binary, GloVe text, fastText ``.vec`` or native file (see :mod:`embedkit.io`).
 
         Parameters
@@ -62,6 +64,8 @@ class Embeddings:
         allow_nonfinite : bool
             Load rows with NaN/Inf values (they are then similar to nothing) instead of refusing
             the file (default False).
+        limit : int, optional
+            Read only the first ``limit`` rows (gensim's ``limit``); the rest is not read.
 
         Raises
         ------
@@ -71,7 +75,7 @@ class Embeddings:
         StorageError
             If the file system refuses the read.
         """
-        words, vectors = read_vectors(path, fmt, allow_nonfinite=allow_nonfinite)
+        words, vectors = read_vectors(path, fmt, allow_nonfinite=allow_nonfinite, limit=limit)
         if len(set(words)) != len(words):
             seen: set[str] = set()
             duplicate = next(w for w in words if w in seen or seen.add(w))
