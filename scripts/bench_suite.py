@@ -32,8 +32,9 @@ by embedkit's evaluator, equal to gensim's) is measured after all timed runs.
 Writes ``bench/suite-<timestamp>.json`` (every run, settings, machine, versions) and ``.md``
 (``bench_table.py``'s tables); ``--readme README.md`` then rewrites the README's generated
 section from it. Stopped early (``--strict``, a failed run, Ctrl-C), it writes what it has,
-marked incomplete, and exits 1. On the shared corpus with 2 threads the default suite takes
-about 1.5-2 hours, about 40 minutes of it waiting for the load average to decay after each run.
+marked incomplete, and exits 1. On the shared corpus with 2 threads the suite took 52 minutes
+with ``--max-load 1.2 --wait-idle 60`` (2026-12-03), much of it gensim's runs and the waits for
+the load average to decay after each run.
 
     python scripts/bench_suite.py [--only sgns,cbow,...] [--repeats 2] [--epochs 5] [--threads 2]
         [--max-load 0.5] [--wait-idle 120] [--strict] [--growth-factor 4] [--growth-repeats 1]
