@@ -369,3 +369,29 @@ def test_limit_loads_the_first_rows_for_queries_info_and_convert(tmp_path, vecto
     assert result.exit_code == 0 and Embeddings.load(tmp_path / "head.bin").words == words[:4]
     result = run("info", "--limit", 0, "--vectors", vectors_file)
     assert result.exit_code == 2 and "--limit" in result.output
+
+
+def test_export_projector_tsv_pair_escapes_words_and_refuses_bad_prefixes(tmp_path):
+    """The Projector's pair: one tab-separated vector per line, one label per line (no header for a
+    single column), tabs/newlines/backslashes in words escaped; --limit keeps the first rows; a
+    prefix in a missing directory is a one-line error and nothing is written."""
+    from embedkit.projector import write_projector
+
+    words = ["the", "new\tyork", "a\\b", "x y"]
+    vectors = np.arange(12, dtype=np.float32).reshape(4, 3) / 7
+    source = tmp_path / "v.npy"  # the native format holds words with tabs and spaces
+    Embeddings(words, vectors).save(source)
+    write_projector(Embeddings(["x\ny", "r\r"], vectors[:2]), tmp_path / "lib")
+    assert (tmp_path / "lib_metadata.tsv").read_bytes() == b"x\\ny\nr\\r\n"
+    result = run("export", "--projector", tmp_path / "out", "--vectors", source)
+    assert result.exit_code == 0, result.output
+    tensor = np.loadtxt(tmp_path / "out_tensor.tsv", delimiter="\t", dtype=np.float32)
+    np.testing.assert_array_equal(tensor, vectors)
+    assert (tmp_path / "out_metadata.tsv").read_text() == "the\nnew\\tyork\na\\\\b\nx y\n"
+    assert run("export", "--projector", tmp_path / "top", "--limit", 2, "--vectors", source).exit_code == 0
+    assert (tmp_path / "top_metadata.tsv").read_text() == "the\nnew\\tyork\n"
+    assert len((tmp_path / "top_tensor.tsv").read_text().splitlines()) == 2
+    result = run("export", "--projector", tmp_path / "missing" / "out", "--vectors", source)
+    assert result.exit_code != 0 and len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "missing").exists()
+    assert run("export", "--projector", tmp_path / "x", "--vectors", tmp_path / "none.bin").exit_code != 0

@@ -43,6 +43,7 @@ from .files import check_free_space, check_output_path
 from .io import FORMATS, format_for_path, native_words_path, replace_whitespace
 from .model import Checkpointer, Model, is_model_directory, parse_every
 from .plot import SIDE_RANGE as PLOT_SIDE_RANGE
+from .projector import projector_paths, write_projector
 from .signals import handle_signals, interrupted_message, stage
 from .vectors import ANALOGY_METHODS, Embeddings
 from .vocab import VocabOptions, Vocabulary
@@ -806,6 +807,30 @@ def convert(source: str, target: str, from_format: str, to_format: str, replace_
         embeddings = Embeddings(replace_whitespace(embeddings.words, replace_space), embeddings.vectors)
     embeddings.save(target, fmt)
     click.echo(f"{len(embeddings):,} words x {embeddings.dim} dims; wrote {target} ({fmt})")
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@vectors_option
+@click.option(
+    "--projector",
+    "prefix",
+    required=True,
+    metavar="PREFIX",
+    help="Write PREFIX_tensor.tsv and PREFIX_metadata.tsv for the TensorBoard Embedding Projector.",
+)
+def export(vectors_path: str, prefix: str) -> None:
+    """Export vectors for another tool: the TensorBoard Embedding Projector's TSV pair.
+
+    \b
+    Load both files in https://projector.tensorflow.org ("Load"); --limit N keeps the N most
+    frequent words (the Projector is comfortable up to about 100,000 points).
+    Example:  embedkit export --projector runs/sgns --limit 20000
+    """
+    for path in projector_paths(prefix):
+        check_output_path(path, [vectors_path, native_words_path(vectors_path)])
+    embeddings = _load_vectors(vectors_path)
+    tensor, metadata = write_projector(embeddings, prefix)
+    click.echo(f"{len(embeddings):,} words x {embeddings.dim} dims; wrote {tensor} and {metadata}")
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
