@@ -187,10 +187,9 @@ class EncodedCorpus:
         """
         ends = np.cumsum(lengths, dtype=np.int64)
         kept_before_end = np.zeros(ends.shape[0] + 1, dtype=np.int64)  # [s + 1]: kept tokens up to s's end
-        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.int32)), "fortran_order": False}
         written, position, resolved = 0, 0, 0
         with open(raw_path, "rb") as raw, open(directory / "ids.npy", "wb") as out:
-            np.lib.format.write_array_header_1_0(out, {**header, "shape": (n_kept,)})
+            _write_npy_header(out, np.dtype(np.int32), n_kept)
             while block := raw.read(4 * _REMAP_TOKENS):
                 ids = mapping[np.frombuffer(block, dtype=np.int32)]
                 kept = ids >= 0
@@ -201,7 +200,7 @@ class EncodedCorpus:
                 kept_before_end[resolved + 1 : done + 1] = (
                     written + running[ends[resolved:done] - (position - ids.shape[0]) - 1]
                 )
-                written += int(running[-1]) if running.shape[0] else 0
+                written += int(running[-1])
                 resolved = done
         raw_path.unlink()
         if written != n_kept or resolved != ends.shape[0]:
@@ -218,11 +217,16 @@ class EncodedCorpus:
         return cls(directory / "ids.npy", np.load(directory / "sentence_starts.npy"))
 
 
+def _write_npy_header(out, dtype: np.dtype, count: int) -> None:
+    """Write the ``.npy`` header of a 1-d C-order array of ``count`` ``dtype`` items; the data follows."""
+    header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": (count,)}
+    np.lib.format.write_array_header_1_0(out, header)
+
+
 def raw_to_npy(raw_path: Path, npy_path: Path, dtype: np.dtype, count: int) -> None:
     """Prefix a raw little-endian array file with an ``.npy`` header (streamed, then removed)."""
-    header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": (count,)}
     with open(npy_path, "wb") as out, open(raw_path, "rb") as raw:
-        np.lib.format.write_array_header_1_0(out, header)
+        _write_npy_header(out, dtype, count)
         shutil.copyfileobj(raw, out, 1 << 24)
     raw_path.unlink()
 
@@ -255,8 +259,8 @@ def count_and_encode(corpus: Corpus, options: VocabOptions, directory: Path) -> 
         raw_path.unlink()
         return vocab, EncodedCorpus.encode(corpus, vocab, directory)
     get = vocab.index.get
-    mapping = np.fromiter((get(word, -1) for word in counter.result()), dtype=np.int32)
-    lengths_array = np.frombuffer(lengths, dtype=np.int64) if lengths else np.zeros(0, dtype=np.int64)
+    mapping = np.fromiter((get(word, -1) for word in counter.words), dtype=np.int32, count=len(counter.words))
+    lengths_array = np.frombuffer(lengths, dtype=np.int64)  # not empty: from_counter refuses an empty corpus
     return vocab, EncodedCorpus.from_provisional(raw_path, lengths_array, mapping, vocab.total_words, directory)
 
 

@@ -538,13 +538,13 @@ def _read_text(
     first_line = 1 if header is None else 2
     with _reading(path, start) as fh:
         rows = _count_rows(fh, start, size) if limit is None else limit
-        if rows == 0:
-            raise VectorsFormatError(f"{path}: no vectors after the header")
         fh.seek(start)
         blocks = _line_blocks(fh)
-        pending = next(blocks, [])
+        pending = next(blocks, [])  # empty exactly when no row follows (then the count is 0 too)
+        if not pending:
+            raise VectorsFormatError(f"{path}: no vectors after the header")
         if header is None:
-            dim = _glove_dim(path, pending[:_DIM_SAMPLE_ROWS]) if pending else 1
+            dim = _glove_dim(path, pending[:_DIM_SAMPLE_ROWS])
         else:
             n, dim = header[0], header[1]
             if limit is None and rows != n:
@@ -568,8 +568,6 @@ def _read_text(
                     parsed if parsed is not None else _parse_rows_strictly(path, chunk, dim, out, first_line + done)
                 )
             pending = next(blocks, [])
-    if not words:
-        raise VectorsFormatError(f"{path}: no vectors after the header")
     return words, vectors[: len(words)], ("line", first_line)
 
 

@@ -92,6 +92,11 @@ class WordCounter:
         elif len(self._pending) >= _FLUSH_TOKENS:
             self._flush()
 
+    @property
+    def words(self):
+        """The words held, in provisional-id order (a live view of the dict's keys)."""
+        return self._ids.keys()
+
     def result(self) -> dict[str, int]:
         """``word -> count`` of every word held, in provisional-id order (flushes the buffer)."""
         self._flush()
