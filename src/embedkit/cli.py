@@ -886,7 +886,7 @@ def analogy(a: str, b: str, c: str, topn: int, method: str, vectors_path: str) -
     "dataset_file",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Any similarity (w1 w2 score) or analogy (': section' + a b c d) file.",
+    help="A similarity (w1 w2 score), analogy (': section', a b c d), TOEFL .qst (.ans beside it) or SCWS file.",
 )
 @click.option(
     "--data-dir",
@@ -914,11 +914,14 @@ def evaluate(
     \b
     NAME: 'all' (every set shipped or found in --data-dir, one table), or one of the sets
     'embedkit datasets' lists (wordsim353, simlex999, google-analogy are shipped).
+    TOEFL (toefl.qst + toefl.ans, Landauer & Dumais 1997): accuracy of the choice with the
+    highest cosine to the probe. SCWS (ratings.txt, Huang et al. 2012): Spearman with AvgSim,
+    which for static vectors is the cosine of the two words.
     Analogies: 3CosAdd, or 3CosMul with cosines shifted to [0, 1] by (1 + cos) / 2 and
     epsilon 1e-6 in the denominator (Levy & Goldberg 2014); questions with a word outside
     the N most frequent are skipped and counted.
     """
-    from .evaluate import evaluate_all, evaluate_analogy, evaluate_similarity, guess_kind  # scipy: only here
+    from .evaluate import evaluate_all, evaluate_analogy, evaluator, guess_kind  # scipy: only here
 
     if (name is None) == (dataset_file is None):
         raise click.UsageError("give a dataset NAME or --dataset PATH (exactly one)")
@@ -939,10 +942,10 @@ def evaluate(
     else:
         path, kind, name = Path(dataset_file), guess_kind(dataset_file), Path(dataset_file).stem
     extra = {} if restrict_vocab is None else {"restrict_vocab": restrict_vocab}
-    if kind == "similarity":
-        result = evaluate_similarity(embeddings, path, name, case_insensitive=not case_sensitive, **extra)
-    else:
+    if kind == "analogy":
         result = evaluate_analogy(embeddings, path, name, method=method, case_insensitive=not case_sensitive, **extra)
+    else:
+        result = evaluator(kind)(embeddings, path, name, case_insensitive=not case_sensitive, **extra)
     if as_json:
         payload = {**vars(result)}
         if kind == "analogy":
@@ -951,6 +954,8 @@ def evaluate(
                 semantic_accuracy=result.semantic_accuracy,
                 syntactic_accuracy=result.syntactic_accuracy,
             )
+        elif kind == "synonym":
+            payload.update(accuracy=result.accuracy)
         click.echo(json.dumps(payload, allow_nan=False))
         return
     click.echo(result.summary())
@@ -994,7 +999,7 @@ def datasets(data_dir: str | None) -> None:
 
 @cli.group(context_settings=CONTEXT_SETTINGS)
 def bias() -> None:
-    """Bias measurements on trained vectors."""
+    """Measure bias (WEAT, the bias direction) and remove it (hard debiasing)."""
 
 
 @bias.command(context_settings=CONTEXT_SETTINGS)
@@ -1112,3 +1117,6 @@ def plot(words, top, pairs, method, output, width, height, title, seed, vectors_
     if dropped:
         _stderr(f"note: not drawn (zero or non-finite vector): {', '.join(dropped)}")
     click.echo(f"wrote {output}")
+
+
+from . import analysis_commands  # noqa: E402, F401  (registers align, drift and bias direction/project/debias)

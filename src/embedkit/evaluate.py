@@ -138,14 +138,20 @@ def _score(value: float | None) -> str:
 
 
 def guess_kind(path: str | os.PathLike) -> str:
-    """``analogy`` if the file has ``: section`` lines or four-word rows, else ``similarity``.
+    """The kind of a dataset file: ``synonym`` for a TOEFL ``.qst`` file, ``contextual`` for
+    SCWS (rows of 8 or more tab-separated fields), ``analogy`` if it has ``: section`` lines or
+    four-word rows, else ``similarity``.
 
     Raises
     ------
     DatasetError
         If the file cannot be read as UTF-8 text or holds nothing but comments.
     """
-    for _, line in _lines(path):
+    if Path(path).suffix.lower() == ".qst":
+        return "synonym"
+    for _, line in dataset_lines(path):
+        if len(line.split("\t")) >= 8:
+            return "contextual"
         if line.startswith(":") or len(line.split()) == 4:
             return "analogy"
         if not line.startswith("#"):
@@ -153,7 +159,7 @@ def guess_kind(path: str | os.PathLike) -> str:
     raise DatasetError(f"dataset file is empty: {path}")
 
 
-def _lines(path: str | os.PathLike) -> list[tuple[int, str]]:
+def dataset_lines(path: str | os.PathLike) -> list[tuple[int, str]]:
     """(line number, line) of the non-blank lines of a dataset file."""
     return [
         (number, line)
@@ -162,7 +168,7 @@ def _lines(path: str | os.PathLike) -> list[tuple[int, str]]:
     ]
 
 
-def _lookup(embeddings: Embeddings, usable: np.ndarray, case_insensitive: bool) -> dict[str, int]:
+def word_table(embeddings: Embeddings, usable: np.ndarray, case_insensitive: bool) -> dict[str, int]:
     """Key -> row of the words with a direction among the first ``len(usable)``; on case
     collisions the most frequent such word wins."""
     table: dict[str, int] = {}
@@ -206,14 +212,56 @@ def evaluate_similarity(
         fewer than two pairs are in the vocabulary, or the similarities (or the human scores)
         are all equal, which leaves Spearman's rho undefined.
     """
+    pairs = [_similarity_pair(path, number, line) for number, line in dataset_lines(path) if not line.startswith("#")]
+    return _correlate(embeddings, pairs, path, name, restrict_vocab, case_insensitive)
+
+
+def evaluate_scws(
+    embeddings: Embeddings,
+    path: str | os.PathLike,
+    name: str | None = None,
+    restrict_vocab: int = SIMILARITY_RESTRICT,
+    case_insensitive: bool = True,
+) -> SimilarityResult:
+    """Stanford Contextual Word Similarities (Huang, Socher, Manning & Ng 2012, ACL), scored
+    with AvgSim: for static vectors (one vector per word) the mean cosine over sense pairs is
+    the cosine of the two words, correlated (Spearman) with the mean human rating.
+
+    The published ``ratings.txt``: tab-separated ``id word1 POS1 word2 POS2 context1 context2
+    mean r1 ... r10``; the contexts are not used. OOV pairs as :func:`evaluate_similarity`.
+
+    Raises
+    ------
+    DatasetError
+        If a line has fewer than 8 tab-separated fields or a non-finite mean rating, or as
+        :func:`evaluate_similarity`.
+    """
+    pairs = []
+    for number, line in dataset_lines(path):
+        fields = line.split("\t")
+        if len(fields) < 8:
+            raise DatasetError(
+                f"{path}:{number}: expected SCWS's 'id word1 POS1 word2 POS2 context1 context2 mean ...' "
+                f"(tab separated), got {len(fields)} field(s)"
+            )
+        pairs.append(_similarity_pair(path, number, "\t".join((fields[1], fields[3], fields[7]))))
+    return _correlate(embeddings, pairs, path, name, restrict_vocab, case_insensitive)
+
+
+def _correlate(
+    embeddings: Embeddings,
+    pairs: list[tuple[str, str, float]],
+    path: str | os.PathLike,
+    name: str | None,
+    restrict_vocab: int,
+    case_insensitive: bool,
+) -> SimilarityResult:
+    """Spearman and Pearson correlation of the human scores of ``pairs`` with the cosines."""
     unit, usable = embeddings.unit[:restrict_vocab], embeddings.usable[:restrict_vocab]
-    table = _lookup(embeddings, usable, case_insensitive)
+    table = word_table(embeddings, usable, case_insensitive)
     gold, model = [], []
     oov = 0
-    for number, line in _lines(path):
-        if line.startswith("#"):
-            continue
-        a, b, score = _similarity_pair(path, number, line)
+    for a, b, score in pairs:
         if case_insensitive:
             a, b = a.upper(), b.upper()
         if a not in table or b not in table:
@@ -259,13 +307,13 @@ def evaluate_analogy(
     if method not in ANALOGY_METHODS:
         raise DatasetError(f"unknown analogy method {method!r} (choose from {', '.join(ANALOGY_METHODS)})")
     usable = embeddings.usable[:restrict_vocab]
-    table = _lookup(embeddings, usable, case_insensitive)
+    table = word_table(embeddings, usable, case_insensitive)
     rows = np.flatnonzero(usable)  # the candidates, most frequent first
     column = np.full(len(usable), -1, dtype=np.int64)
     column[rows] = np.arange(len(rows))
     sections: list[tuple[str, list[tuple[int, int, int, int]]]] = []
     oov = 0
-    for number, line in _lines(path):
+    for number, line in dataset_lines(path):
         if line.startswith(":"):
             sections.append((line.lstrip(": ").strip(), []))
             continue
@@ -394,20 +442,20 @@ def evaluate_all(
     data_dir: str | os.PathLike | None = None,
     methods: tuple[str, ...] = ANALOGY_METHODS,
     case_insensitive: bool = True,
-) -> tuple[list[SimilarityResult | AnalogyResult], list[str]]:
+) -> tuple[list, list[str]]:
     """Every known dataset that is shipped or found in ``data_dir`` / ``$EMBEDKIT_DATA``.
 
-    Similarity sets use the 300,000 most frequent words, analogies the 30,000 most frequent and
-    each of ``methods``.
+    Similarity, synonym and contextual sets use the 300,000 most frequent words, analogies the
+    30,000 most frequent and each of ``methods``.
 
     Returns
     -------
-    results : list of SimilarityResult and AnalogyResult, in registry order
+    results : list of SimilarityResult, AnalogyResult and SynonymResult, in registry order
     skipped : list of str
         One note per set that was not found or could not be scored (too few words in the
         vocabulary).
     """
-    results: list[SimilarityResult | AnalogyResult] = []
+    results: list = []
     skipped = []
     for name, dataset in DATASETS.items():
         path = locate(name, data_dir)
@@ -415,13 +463,21 @@ def evaluate_all(
             skipped.append(f"{name}: not found")
             continue
         try:
-            if dataset.kind == "similarity":
-                results.append(evaluate_similarity(embeddings, path, name, case_insensitive=case_insensitive))
-            else:
+            if dataset.kind == "analogy":
                 results += [
                     evaluate_analogy(embeddings, path, name, method=m, case_insensitive=case_insensitive)
                     for m in methods
                 ]
+            else:
+                results.append(evaluator(dataset.kind)(embeddings, path, name, case_insensitive=case_insensitive))
         except EmbedkitError as exc:
             skipped.append(f"{name}: {exc}")
     return results, skipped
+
+
+def evaluator(kind: str):
+    """The scoring function of a non-analogy dataset kind (``similarity``, ``synonym``,
+    ``contextual``); each takes ``(embeddings, path, name, restrict_vocab=..., case_insensitive=...)``."""
+    from .synonyms import evaluate_toefl  # synonyms builds on this module's readers
+
+    return {"similarity": evaluate_similarity, "synonym": evaluate_toefl, "contextual": evaluate_scws}[kind]

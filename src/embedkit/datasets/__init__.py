@@ -63,6 +63,20 @@ DATASETS = {
         Dataset("mc-30", "similarity", "EN-MC-30.txt", "Miller & Charles 1991"),
         Dataset("yp-130", "similarity", "EN-YP-130.txt", "Yang & Powers 2006 (verbs)"),
         Dataset("verb-143", "similarity", "EN-VERB-143.txt", "Baker, Reichart & Korhonen 2014"),
+        Dataset(
+            "toefl",
+            "synonym",
+            "toefl.qst",
+            "Landauer & Dumais 1997 (80 items; toefl.ans beside it)",
+            source="the LSA group of the University of Colorado, on request",
+        ),
+        Dataset(
+            "scws",
+            "contextual",
+            "SCWS/ratings.txt",
+            "Huang et al. 2012 (AvgSim: the cosine)",
+            source="http://www.socher.org (SCWS.zip of Huang et al. 2012)",
+        ),
     ]
 }
 
