@@ -1,9 +1,13 @@
-"""The commands that compare or change trained vectors: ``align``, ``drift`` and ``bias
-direction / project / debias``. Registered on :data:`embedkit.cli.cli` when that module loads."""
+"""The commands that compare or change trained vectors: ``align``, ``drift``, ``bias
+direction / project / debias``, and the experiments ``compare`` and ``sweep``. Registered on
+:data:`embedkit.cli.cli` when that module loads."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
+from pathlib import Path
 
 import click
 
@@ -17,6 +21,9 @@ from .cli import (
     loading_options,
     vectors_option,
 )
+from .datasets import DATA_ENV
+from .errors import EmbedkitError, describe_os_error
+from .experiments import FAMILIES
 from .io import format_for_path
 
 DRIFT_ORDERS = ("cosine", "neighbours")
@@ -168,3 +175,129 @@ def debias(lists_file, output, vectors_path) -> None:
     debiased, neutralized, equalized = hard_debias(embeddings, lists, found.direction)
     debiased.save(output, fmt)
     click.echo(f"neutralized {neutralized} words, equalized {equalized} pairs; wrote {output}")
+
+
+EXPERIMENT_SETTINGS = {**CONTEXT_SETTINGS, "ignore_unknown_options": True, "allow_extra_args": True}
+
+
+def _corpus_and_extra(arguments: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The leading corpus paths and the train options after them."""
+    split = next((i for i, a in enumerate(arguments) if a.startswith("-")), len(arguments))
+    if split == 0:
+        raise click.UsageError("give the CORPUS (files or directories) first")
+    return list(arguments[:split]), list(arguments[split:])
+
+
+def _experiment(runs, corpus, out_dir, data_dir, name, about, as_json, numeric) -> None:
+    """Train and score ``runs``, then print the table and write NAME.json and NAME.png in ``out_dir``."""
+    from .experiments import plot_runs, score_runs, table, train_run, write_json
+    from .files import check_output_path
+    from .plot import check_image_path
+
+    json_path, figure_path = out_dir / f"{name}.json", out_dir / f"{name}.png"
+    check_output_path(json_path, corpus)
+    check_image_path(figure_path, corpus)
+    for run in runs:
+        check_output_path(run.vectors, corpus)
+    for run in runs:
+        train_run(corpus, run, _stderr)
+    for note in score_runs(runs, data_dir):
+        _stderr(f"skipped {note}")
+    write_json(runs, json_path, about)
+    try:
+        plot_runs(runs, figure_path, f"embedkit {name}: {' '.join(corpus)}", numeric)
+        wrote = f"{json_path}, {figure_path}"
+    except EmbedkitError as exc:  # matplotlib missing: the table and JSON still stand
+        _stderr(f"note: no figure: {exc}")
+        wrote = str(json_path)
+    if as_json:
+        click.echo(json_path.read_text().rstrip())
+    else:
+        click.echo(table(runs))
+    _stderr(f"wrote {wrote}")
+
+
+def experiment_options(default_dir: str):
+    def decorate(command):
+        command = click.option("--json", "as_json", is_flag=True, help="Print the JSON instead of the table.")(command)
+        command = click.option(
+            "--data-dir",
+            type=click.Path(exists=True, file_okay=False),
+            default=None,
+            envvar=DATA_ENV,
+            help=f"Directory with the non-shipped evaluation sets; env {DATA_ENV}.",
+        )(command)
+        return click.option(
+            "-o",
+            "--out-dir",
+            type=click.Path(file_okay=False),
+            default=default_dir,
+            help="Directory for the vectors, NAME.json and NAME.png (created).",
+        )(command)
+
+    return decorate
+
+
+@contextlib.contextmanager
+def _out_dir(path: str) -> Iterator[Path]:
+    """The output directory, created if missing, and removed again if the work fails before
+    anything was written into it."""
+    out = Path(path)
+    created = not out.exists()
+    try:
+        out.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise EmbedkitError(f"cannot create the output directory {out}: {describe_os_error(exc)}") from None
+    try:
+        yield out
+    except BaseException:
+        if created and not any(out.iterdir()):
+            out.rmdir()
+        raise
+
+
+@cli.command(context_settings=EXPERIMENT_SETTINGS)
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED, metavar="CORPUS... [TRAIN OPTIONS]")
+@click.option("--models", default=",".join(FAMILIES), help="Model families, comma-separated.")
+@experiment_options("compare")
+def compare(arguments, models, out_dir, data_dir, as_json) -> None:
+    """Train each model family on CORPUS (one shared vocabulary) and score them side by side.
+
+    \b
+    Each family trains from its packaged config (embedkit train --config MODEL), in its own
+    process; options after CORPUS go to every training (e.g. --min-count 10). Prints one table
+    (every evaluation set, training time, peak RSS) and writes compare.json and compare.png.
+    Example:  embedkit compare corpus.txt --models sgns,glove,ppmi
+    """
+    from .experiments import compare_runs
+
+    corpus, extra = _corpus_and_extra(arguments)
+    chosen = [m.strip() for m in models.split(",") if m.strip()]
+    unknown = [m for m in chosen if m not in FAMILIES]
+    if unknown or not chosen:
+        raise click.UsageError(f"--models takes families from {', '.join(FAMILIES)}; got {models!r}")
+    about = {"command": "compare", "corpus": corpus, "options": extra}
+    with _out_dir(out_dir) as out:
+        _experiment(compare_runs(chosen, out, extra), corpus, out, data_dir, "compare", about, as_json, numeric=False)
+
+
+@cli.command(context_settings=EXPERIMENT_SETTINGS)
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED, metavar="CORPUS... --OPTION V1,V2,...")
+@click.option("--model", type=click.Choice(FAMILIES), default="sgns", help="Model family (its packaged config).")
+@experiment_options("sweep")
+def sweep(arguments, model, out_dir, data_dir, as_json) -> None:
+    """Train MODEL on CORPUS once per value of one option and plot every score against it.
+
+    \b
+    The swept option is the one given a comma-separated list (any train option); the other
+    options after CORPUS go to every run. Writes sweep.json and sweep.png.
+    Example:  embedkit sweep corpus.txt --model sgns --window 2,5,10
+    """
+    from .experiments import all_numbers, parse_sweep, sweep_runs
+
+    corpus, extra = _corpus_and_extra(arguments)
+    option, values, rest = parse_sweep(extra)
+    about = {"command": "sweep", "corpus": corpus, "model": model, "option": option, "values": values, "options": rest}
+    with _out_dir(out_dir) as out:
+        runs = sweep_runs(model, option, values, out, rest)
+        _experiment(runs, corpus, out, data_dir, "sweep", about, as_json, numeric=all_numbers(values))

@@ -185,6 +185,35 @@ def loading_options(command):
     )(command)
 
 
+def neighbours_option(command):
+    """``--exact``: scan every row even when a neighbour index (``VECTORS.ann``) is present."""
+    return click.option(
+        "--exact",
+        is_flag=True,
+        expose_value=False,
+        callback=lambda ctx, param, value: ctx.meta.__setitem__("embedkit.exact", value),
+        help="Scan all vectors; ignore the neighbour index VECTORS.ann built by 'embedkit index'.",
+    )(vectors_option(command))
+
+
+def _load_searchable(path: str) -> Embeddings:
+    """:func:`_load_vectors`, with the neighbour index attached when one is present and fits
+    (a note says which; a stale or unusable index is named and skipped)."""
+    from .ann import index_path, load_index
+
+    embeddings = _load_vectors(path)
+    index = index_path(path)
+    if click.get_current_context().meta.get("embedkit.exact") or not index.exists():
+        return embeddings
+    try:
+        embeddings.neighbour_index = load_index(index, path, len(embeddings), embeddings.dim)
+    except EmbedkitError as exc:
+        _stderr(f"note: exact search; {exc}")
+        return embeddings
+    _stderr(f"note: approximate neighbours from {index} (exact cosines; --exact to scan every vector)")
+    return embeddings
+
+
 def _load_vectors(path: str, fmt: str = "auto") -> Embeddings:
     try:
         os.lstat(path)
@@ -683,7 +712,7 @@ def vocab(**params) -> None:
 @click.argument("words", nargs=-1, required=True)
 @click.option("-x", "--negative", multiple=True, metavar="WORD", help="Subtract this word (repeatable).")
 @click.option("-n", "--topn", type=click.IntRange(min=1), default=10, help="Number of neighbours.")
-@vectors_option
+@neighbours_option
 def similar(words: tuple[str, ...], negative: tuple[str, ...], topn: int, vectors_path: str) -> None:
     """Nearest neighbours by cosine of the sum of WORDS minus the --negative words.
 
@@ -691,7 +720,7 @@ def similar(words: tuple[str, ...], negative: tuple[str, ...], topn: int, vector
     Examples:  embedkit similar france
                embedkit similar king woman -x man
     """
-    _print_neighbours(_load_vectors(vectors_path).most_similar(list(words), list(negative), topn=topn))
+    _print_neighbours(_load_searchable(vectors_path).most_similar(list(words), list(negative), topn=topn))
 
 
 @cli.command("doesnt-match", context_settings=CONTEXT_SETTINGS)
@@ -717,9 +746,9 @@ QUERY_HELP = """one query per line:
     help=f"Interactive exploration: read queries from standard input.\n\n\b\n{QUERY_HELP}",
 )
 @click.option("-n", "--topn", type=click.IntRange(min=1), default=10, help="Neighbours per query.")
-@vectors_option
+@neighbours_option
 def query(topn: int, vectors_path: str) -> None:
-    embeddings = _load_vectors(vectors_path)
+    embeddings = _load_searchable(vectors_path)
     interactive = sys.stdin.isatty()
     if interactive:
         _stderr(f"{len(embeddings):,} words x {embeddings.dim} dims loaded; {QUERY_HELP}")
@@ -834,6 +863,37 @@ def export(vectors_path: str, prefix: str) -> None:
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("vectors_path", metavar="VECTORS", required=False, default=DEFAULT_VECTORS, envvar="EMBEDKIT_VECTORS")
+@click.option("--threads", type=click.IntRange(min=0), default=0, help="Worker threads, 0 = all cores.")
+@click.option("--seed", type=click.IntRange(*SEED_RANGE), default=1, help="Seed of NN-descent.")
+@loading_options
+def index(vectors_path: str, threads: int, seed: int) -> None:
+    """Build the approximate nearest-neighbour index VECTORS.ann (pynndescent).
+
+    
+    similar, analogy (3CosAdd) and query then rank the index's candidates by their exact
+    cosine instead of scanning every vector (--exact to scan). The index is stale, and not
+    used, once VECTORS changes. Needs the extra: pip install 'embedkit[ann]'.
+    """
+    import time
+
+    from .ann import build_index, index_path, save_index
+    from .files import human_size
+
+    target = index_path(vectors_path)
+    check_output_path(target, [vectors_path], what="index")
+    embeddings = _load_vectors(vectors_path)
+    _stderr(f"building the index of {len(embeddings):,} vectors x {embeddings.dim} (NN-descent)...")
+    start = time.perf_counter()
+    built = build_index(embeddings.unit, vectors_path, threads, seed)
+    save_index(built, target)
+    click.echo(
+        f"indexed {len(embeddings):,} vectors x {embeddings.dim} in {time.perf_counter() - start:.1f} s; "
+        f"wrote {target} ({human_size(target.stat().st_size)})"
+    )
+
+
+@cli.command(context_settings=CONTEXT_SETTINGS)
 @vectors_option
 @click.argument("path", required=False, type=click.Path())
 def info(vectors_path: str, path: str | None) -> None:
@@ -873,10 +933,14 @@ def similarity(word1: str, word2: str, vectors_path: str) -> None:
 @click.argument("c")
 @click.option("-n", "--topn", type=click.IntRange(min=1), default=10, help="Number of answers.")
 @click.option("--method", type=click.Choice(ANALOGY_METHODS), default="3cosadd", help="Analogy objective.")
-@vectors_option
+@neighbours_option
 def analogy(a: str, b: str, c: str, topn: int, method: str, vectors_path: str) -> None:
-    """Words closest to A - B + C (king man woman -> queen)."""
-    _print_neighbours(_load_vectors(vectors_path).analogy(a, b, c, topn=topn, method=method))
+    """Words closest to A - B + C (king man woman -> queen).
+
+    3CosAdd uses the neighbour index when one is present; 3CosMul always scans every vector.
+    """
+    load = _load_searchable if method == "3cosadd" else _load_vectors
+    _print_neighbours(load(vectors_path).analogy(a, b, c, topn=topn, method=method))
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)

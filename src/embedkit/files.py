@@ -369,12 +369,13 @@ def check_free_space(path: str | os.PathLike, needed: int, what: str = "output")
         return  # unknown: the write itself will tell
     if available < needed:
         raise StorageError(
-            f"cannot write {what} {path}: it needs about {_size(needed)} and {directory} has "
-            f"{_size(available)} free; free some space or write elsewhere"
+            f"cannot write {what} {path}: it needs about {human_size(needed)} and {directory} has "
+            f"{human_size(available)} free; free some space or write elsewhere"
         )
 
 
-def _size(nbytes: int) -> str:
+def human_size(nbytes: int) -> str:
+    """``nbytes`` as GiB, MiB or KiB with one decimal, or bytes."""
     for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if nbytes >= scale:
             return f"{nbytes / scale:.1f} {unit}"

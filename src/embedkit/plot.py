@@ -114,13 +114,10 @@ def plot_words(
     UnknownWordError
         If a word is not in the vocabulary.
     """
-    suffix = Path(path).suffix.lower()
-    if suffix not in IMAGE_FORMATS:
-        raise EmbedkitError(f"cannot tell the image format of {path}: use {', '.join(IMAGE_FORMATS)}")
     low, high = SIDE_RANGE
     if not (low <= width <= high and low <= height <= high):
         raise EmbedkitError(f"image size {width}x{height} is out of range: width and height must be {low}-{high} px")
-    check_output_path(path, inputs=inputs, what="image")
+    check_image_path(path, inputs)
     plt = _pyplot()
     ordered = list(dict.fromkeys([*words, *(w for pair in pairs for w in pair)]))
     rows = [embeddings.row(w) for w in ordered]
@@ -140,12 +137,30 @@ def plot_words(
         ordered,
         pairs,
         path,
-        suffix,
         width,
         height,
         title or f"{len(ordered)} words, {method.upper()} projection of {embeddings.dim}-d vectors",
     )
     return dropped
+
+
+def check_image_path(path: str | os.PathLike, inputs: Sequence[str | os.PathLike] = ()) -> str:
+    """The image suffix of ``path`` (``.png``, ``.svg`` or ``.pdf``) after checking it can be
+    written and is none of ``inputs``; raises EmbedkitError or StorageError otherwise."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in IMAGE_FORMATS:
+        raise EmbedkitError(f"cannot tell the image format of {path}: use {', '.join(IMAGE_FORMATS)}")
+    check_output_path(path, inputs=inputs, what="image")
+    return suffix
+
+
+def save_figure(figure, path: str | os.PathLike) -> None:
+    """Write a matplotlib ``figure`` atomically in the format of ``path``'s suffix, then close it."""
+    try:
+        with atomic_writer(path, "wb") as fh:
+            figure.savefig(fh, format=IMAGE_FORMATS[Path(path).suffix.lower()], dpi=DPI)
+    finally:
+        _pyplot().close(figure)
 
 
 def _pyplot():
@@ -165,7 +180,6 @@ def _draw(
     words: list[str],
     pairs: Sequence[tuple[str, str]],
     path,
-    suffix: str,
     width: int,
     height: int,
     title: str,
@@ -189,7 +203,6 @@ def _draw(
             axes.set_title(title, **LITERAL_TEXT)
             axes.set_xticks([])
             axes.set_yticks([])
-            with atomic_writer(path, "wb") as fh:
-                figure.savefig(fh, format=IMAGE_FORMATS[suffix], dpi=DPI)
+            save_figure(figure, path)
     finally:
         plt.close(figure)

@@ -49,6 +49,9 @@ class Embeddings:
         self.index = {w: i for i, w in enumerate(self.words)}
         if len(self.index) != len(self.words):
             raise ValueError("duplicate words in embeddings")
+        #: An :class:`embedkit.ann.NeighbourIndex` over :attr:`unit`: when set, :meth:`most_similar`
+        #: (and 3CosAdd analogies) rank its candidates instead of scanning every row.
+        self.neighbour_index = None
 
     @classmethod
     def load(
@@ -120,6 +123,11 @@ class Embeddings:
         return np.isfinite(self.norms) & (self.norms > 0)
 
     @cached_property
+    def usable_count(self) -> int:
+        """Number of :attr:`usable` rows."""
+        return int(np.count_nonzero(self.usable))
+
+    @cached_property
     def unit(self) -> np.ndarray:
         """Rows scaled to unit L2 norm, shape (V, D), float32; zero and non-finite rows are zero."""
         scale = np.divide(1.0, self.norms, out=np.zeros_like(self.norms), where=self.usable).astype(np.float32)
@@ -187,6 +195,10 @@ class Embeddings:
                 "(its words cancel out)"
             )
         query /= norm
+        if self.neighbour_index is not None and restrict_vocab is None:
+            found = self._top_of_index(query, topn, exclude=rows)
+            if found is not None:
+                return found
         scores = self._candidates(restrict_vocab) @ query
         return self._top(scores, topn, exclude=rows)
 
@@ -246,6 +258,20 @@ class Embeddings:
 
     def _candidates(self, restrict_vocab: int | None) -> np.ndarray:
         return self.unit if restrict_vocab is None else self.unit[:restrict_vocab]
+
+    def _top_of_index(self, query: np.ndarray, topn: int, exclude: list[int]) -> list[tuple[str, float]] | None:
+        """The best ``topn`` of the index's candidates for the unit ``query`` (D,), by exact
+        cosine; None when the candidates left after ``exclude`` are fewer than an exact scan
+        would return (the caller then scans)."""
+        rows = self.neighbour_index.candidates(query[None, :], topn + len(exclude))[0]
+        rows = rows[rows >= 0]  # pynndescent pads with -1 when it finds fewer than k
+        rows = rows[self.usable[rows] & ~np.isin(rows, exclude)]
+        available = self.usable_count - len({r for r in exclude if self.usable[r]})
+        if len(rows) < min(topn, available) or available == 0:
+            return None
+        scores = self.unit[rows] @ query
+        best = np.argsort(-scores, kind="stable")[:topn]
+        return [(self.words[rows[i]], float(scores[i])) for i in best]
 
     def _top(self, scores: np.ndarray, topn: int, exclude: list[int]) -> list[tuple[str, float]]:
         """The ``topn`` best usable rows outside ``exclude``, best first."""
