@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lint test test-fast demo bench bench-word2vec bench-count clean
+.PHONY: install lint test test-fast demo bench bench-word2vec bench-count bench-ann clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ BENCH_SUITE = $(BIN)/python scripts/bench_suite.py $(if $(STANFORD_GLOVE),--stan
 
 bench: $(STAMP)
 	$(BENCH_SUITE) --readme README.md
+	$(BIN)/python scripts/bench_ann.py $(if $(ANN_REAL),--real $(ANN_REAL))
+
+# The neighbour index against the exact scan at 1,000,000 x 300 (about 10 minutes; ANN_REAL=FILE
+# adds a trained vectors file).
+bench-ann: $(STAMP)
+	$(BIN)/python scripts/bench_ann.py $(if $(ANN_REAL),--real $(ANN_REAL))
 
 bench-word2vec: $(STAMP)
 	$(BENCH_SUITE) --only sgns,cbow,sg-hs,cbow-hs
