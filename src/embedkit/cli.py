@@ -705,6 +705,59 @@ def vocab(**params) -> None:
     )
 
 
+@cli.command(context_settings=CONTEXT_SETTINGS)
+@corpus_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="The text with phrases joined.")
+@click.option("--scoring", type=click.Choice(["word2phrase", "npmi"]), default="word2phrase", help="Phrase score.")
+@click.option(
+    "--threshold",
+    default=None,
+    metavar="T[,T2,...]",
+    help="Score a phrase must exceed, one per pass (the last repeats) [word2phrase 100, npmi 0.5].",
+)
+@click.option("--passes", type=int, default=1, help="Passes; each joins the previous pass's phrases further.")
+@click.option("--delimiter", default="_", help="Joins the words of a phrase.")
+@click.option(
+    "--connectors",
+    default=None,
+    metavar="W1,W2,...|english",
+    help="Words allowed inside a phrase, never at its ends (bank_of_america); 'english': of, the, and, ...",
+)
+@click.option("--show", type=click.IntRange(min=0), default=0, help="Print N phrases of pass 1 (text, count, score).")
+@click.option("--show-by", type=click.Choice(["count", "score"]), default="count", help="Order of --show.")
+def phrases(**params) -> None:
+    """Join frequent word pairs into phrases (new york -> new_york), as word2phrase.
+
+    \b
+    word2phrase: (count(ab) - min_count) / (count(a) count(b)) * tokens > threshold;
+    npmi: ln(p(ab) / (p(a) p(b))) / -ln(p(ab)) > threshold (Bouma 2009, as gensim).
+    Example (word2phrase's demo):  embedkit phrases corpus.txt --passes 2 --threshold 200,100 -o phrased.txt
+    """
+    from .phrases import CONNECTORS_ENGLISH, PhraseOptions, detect_phrases
+
+    corpus_opts, _ = _corpus_and_vocab_options(params)
+    try:
+        thresholds = tuple(float(t) for t in params["threshold"].split(",")) if params["threshold"] else ()
+    except ValueError:
+        raise click.UsageError(f"--threshold takes numbers separated by commas, got {params['threshold']!r}") from None
+    connectors = params["connectors"]
+    words = CONNECTORS_ENGLISH if connectors == "english" else frozenset(_word_list(connectors))
+    options = PhraseOptions(
+        params["min_count"], params["scoring"], thresholds, params["passes"], params["delimiter"], words
+    )
+    options.check()
+    corpus = Corpus(params["corpus"], corpus_opts)
+    check_output_path(params["output"], corpus.files)
+    with stage("finding phrases"):
+        passes = detect_phrases(params["corpus"], params["output"], options, corpus_opts, log=_stderr)
+    if params["show"]:
+        found, threshold, _ = passes[0]
+        for text, count, score in found.top(params["show"], threshold, params["show_by"], options.delimiter):
+            click.echo(f"{text}\t{count}\t{score:.4g}")
+    joined = ", ".join(f"pass {i + 1}: {n:,}" for i, (_, _, n) in enumerate(passes))
+    click.echo(f"phrases joined ({joined}); wrote {params['output']}")
+
+
 # ----------------------------------------------------------------------------- queries
 
 
