@@ -145,3 +145,17 @@ def test_index_bad_input_is_one_clean_line(tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_pynndescent)
     with unchanged(tmp_path):
         assert_clean_error(cli_run("index", path), contains="pip install 'embedkit[ann]'")
+
+
+def test_an_index_of_another_pynndescent_is_stale(indexed, tmp_path):
+    import json as json_module
+
+    path = tmp_path / "v.bin"
+    path.write_bytes(indexed.read_bytes())
+    stat = os.stat(indexed)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    header, _, rest = index_path(indexed).read_bytes().partition(b"\n")
+    changed = {**json_module.loads(header), "pynndescent": "0.0.1"}
+    index_path(path).write_bytes(json_module.dumps(changed).encode() + b"\n" + rest)
+    with pytest.raises(VectorsFormatError, match="built with pynndescent 0.0.1"):
+        load_index(index_path(path), path, ROWS, DIM)

@@ -143,3 +143,10 @@ def test_bad_input_is_one_clean_line(files, monkeypatch, args, message):
     with unchanged(files):
         result = cli_run(*args)
     assert_clean_error(result, contains=message)
+
+
+def test_title_case_vocabularies_find_the_pairs():
+    rng = np.random.default_rng(0)
+    words = [w.title() for pair in LISTS.definitional for w in pair]
+    found = bias_direction(Embeddings(words, rng.normal(size=(len(words), 8))), LISTS.definitional)
+    assert len(found.pairs) == 10

@@ -74,3 +74,7 @@ def test_bad_input_is_one_clean_line(small_corpus, monkeypatch, args, code, mess
         assert_clean_error(result, contains=message)
     else:
         assert message in result.output
+
+
+def test_parse_sweep_takes_the_equals_form():
+    assert parse_sweep(["--window=2,5", "--dim=8"]) == ("--window", ["2", "5"], ["--dim", "8"])

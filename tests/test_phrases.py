@@ -157,3 +157,34 @@ def test_missing_corpus_is_one_clean_line(tmp_path):
 def test_option_check_in_the_library():
     with pytest.raises(ConfigError, match="finite"):
         PhraseOptions(thresholds=(math.nan,)).check()
+
+
+def test_three_word_keys_do_not_overflow_with_millions_of_words():
+    vocab = 3_000_000
+    ids = np.array([2_999_999, 5, 2_999_998] * 3, dtype=np.int32)
+    starts = np.array([0, 3, 6, 9])
+    counts = np.zeros(vocab, dtype=np.int64)
+    counts[[2_999_999, 5, 2_999_998]] = 3
+    is_connector = np.zeros(vocab, dtype=bool)
+    is_connector[5] = True
+    first, connector, last, count, _ = score_candidates(ids, starts, counts, is_connector, PhraseOptions(min_count=1))
+    assert (first.tolist(), connector.tolist(), last.tolist(), count.tolist()) == ([2_999_999], [5], [2_999_998], [3])
+
+
+def test_long_lines_are_not_split(tmp_path):
+    from embedkit.corpus import CorpusOptions
+
+    (tmp_path / "c.txt").write_text("x y new york z\n" * 50)
+    options = PhraseOptions(min_count=1, thresholds=(0.0,))
+    detect_phrases([tmp_path / "c.txt"], tmp_path / "o.txt", options, CorpusOptions(max_sentence_length=3))
+    lines = (tmp_path / "o.txt").read_text().splitlines()
+    assert len(lines) == 50 and lines[0].replace("_", " ") == "x y new york z"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [(["--threshold", "200,100", "--passes", "1"], "2 thresholds for 1 pass"), (["--max-vocab", "10"], "--max-vocab")],
+)
+def test_inconsistent_options_are_usage_errors(small_corpus, args, message):
+    result = cli_run("phrases", small_corpus, "-o", small_corpus.parent / "o.txt", *args)
+    assert result.exit_code == 2 and message in result.output

@@ -99,6 +99,8 @@ def test_evaluate_command_reads_both(files):
         (QST, ANS.replace("4\t(a,a,-)\t1\tb\n", ""), "answers for 3 item(s)"),
         (QST, ANS.replace("\tc\n", "\tq\n", 1), "expected 'N ... letter'"),
         (QST, None, "toefl.ans"),
+        (QST.replace("\td.\tdecidedly\n\n2.", "\td.\tdecidedly\n\ta.\tagain\n\n2.", 1), ANS, "next choice"),
+        (QST.replace("2.\tprovisions", "1.\tprovisions"), ANS, "item number(s) 1 appear more than once"),
         ("4.\tzyzzyva\n\ta.\tx\n\tb.\ty\n\tc.\tz\n\td.\tw\n", "4 b\n", "no question has its probe"),
     ],
 )
@@ -119,3 +121,9 @@ def test_scws_with_too_few_fields_is_a_clean_error(tmp_path):
     vectors().save(tmp_path / "vectors.txt")
     with pytest.raises(DatasetError, match=":2: expected SCWS's"):
         evaluate_scws(vectors(), tmp_path / "ratings.txt")
+
+
+def test_a_similarity_file_with_many_columns_is_not_scws(tmp_path):
+    path = tmp_path / "SimLex-999.txt"
+    path.write_text("word1\tword2\tPOS\tSimLex999\tconc(w1)\tconc(w2)\tconcQ\tAssoc(USF)\tSimAssoc333\tSD\n")
+    assert guess_kind(path) == "similarity"

@@ -126,7 +126,10 @@ def drift(
     aligned, _ = align(a, b, anchors)
     words = shared_words(a, b, top)
     if not 1 <= neighbours < len(words):
-        raise EmbedkitError(f"--neighbours {neighbours} needs more compared words than {len(words)}")
+        raise EmbedkitError(
+            f"--neighbours {neighbours} needs at least {neighbours + 1} compared words; {len(words)} are shared "
+            "(within --top)"
+        )
     unit_a = a.unit[[a.index[w] for w in words]]
     unit_b = aligned.unit[[aligned.index[w] for w in words]]
     cosine = 1.0 - np.einsum("ij,ij->i", unit_a, unit_b, dtype=np.float64)

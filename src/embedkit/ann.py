@@ -135,7 +135,7 @@ def load_index(path: str | os.PathLike, vectors_path: str | os.PathLike, rows: i
     ------
     VectorsFormatError
         If the file is not an embedkit index, or is stale (the vectors file changed since the
-        index was built, or was loaded with ``--limit``).
+        index was built, or was loaded with ``--limit``, or another pynndescent built it).
     EmbedkitError
         If pynndescent is not installed.
     StorageError
@@ -157,7 +157,12 @@ def load_index(path: str | os.PathLike, vectors_path: str | os.PathLike, rows: i
                     f"{path} is stale ({', '.join(changed)} differ from {vectors_path} as loaded); "
                     "rebuild it with embedkit index"
                 )
-            _pynndescent()
+            installed = getattr(_pynndescent(), "__version__", "unknown")
+            if header.get("pynndescent") != installed:
+                raise VectorsFormatError(
+                    f"{path} was built with pynndescent {header.get('pynndescent')}, this is {installed}; "
+                    "rebuild it with embedkit index"
+                )
             try:
                 searcher = pickle.load(fh)
             except Exception as exc:  # a damaged pickle raises anything

@@ -715,7 +715,12 @@ def vocab(**params) -> None:
     metavar="T[,T2,...]",
     help="Score a phrase must exceed, one per pass (the last repeats) [word2phrase 100, npmi 0.5].",
 )
-@click.option("--passes", type=int, default=1, help="Passes; each joins the previous pass's phrases further.")
+@click.option(
+    "--passes",
+    type=int,
+    default=None,
+    help="Passes, each joining the previous one's phrases further [one per threshold].",
+)
 @click.option("--delimiter", default="_", help="Joins the words of a phrase.")
 @click.option(
     "--connectors",
@@ -731,30 +736,34 @@ def phrases(**params) -> None:
     \b
     word2phrase: (count(ab) - min_count) / (count(a) count(b)) * tokens > threshold;
     npmi: ln(p(ab) / (p(a) p(b))) / -ln(p(ab)) > threshold (Bouma 2009, as gensim).
-    Example (word2phrase's demo):  embedkit phrases corpus.txt --passes 2 --threshold 200,100 -o phrased.txt
+    --min-count is word2phrase's: pairs and words rarer than it score 0 (no word is dropped).
+    Example (word2phrase's demo):  embedkit phrases corpus.txt --threshold 200,100 -o phrased.txt
     """
     from .phrases import CONNECTORS_ENGLISH, PhraseOptions, detect_phrases
 
     corpus_opts, _ = _corpus_and_vocab_options(params)
+    if params["max_vocab"] is not None:
+        raise click.UsageError("--max-vocab does not apply to phrases: every word is kept and scored")
     try:
         thresholds = tuple(float(t) for t in params["threshold"].split(",")) if params["threshold"] else ()
     except ValueError:
         raise click.UsageError(f"--threshold takes numbers separated by commas, got {params['threshold']!r}") from None
+    passes = params["passes"] if params["passes"] is not None else max(len(thresholds), 1)
+    if len(thresholds) > passes:
+        raise click.UsageError(f"{len(thresholds)} thresholds for {passes} pass(es): give --passes {len(thresholds)}")
     connectors = params["connectors"]
     words = CONNECTORS_ENGLISH if connectors == "english" else frozenset(_word_list(connectors))
-    options = PhraseOptions(
-        params["min_count"], params["scoring"], thresholds, params["passes"], params["delimiter"], words
-    )
+    options = PhraseOptions(params["min_count"], params["scoring"], thresholds, passes, params["delimiter"], words)
     options.check()
     corpus = Corpus(params["corpus"], corpus_opts)
     check_output_path(params["output"], corpus.files)
     with stage("finding phrases"):
-        passes = detect_phrases(params["corpus"], params["output"], options, corpus_opts, log=_stderr)
+        done = detect_phrases(params["corpus"], params["output"], options, corpus_opts, log=_stderr)
     if params["show"]:
-        found, threshold, _ = passes[0]
+        found, threshold, _ = done[0]
         for text, count, score in found.top(params["show"], threshold, params["show_by"], options.delimiter):
             click.echo(f"{text}\t{count}\t{score:.4g}")
-    joined = ", ".join(f"pass {i + 1}: {n:,}" for i, (_, _, n) in enumerate(passes))
+    joined = ", ".join(f"pass {i + 1}: {n:,}" for i, (_, _, n) in enumerate(done))
     click.echo(f"phrases joined ({joined}); wrote {params['output']}")
 
 

@@ -98,6 +98,15 @@ def _usable_row(embeddings: Embeddings, word: str) -> int | None:
     return row if row is not None and embeddings.usable[row] else None
 
 
+def _folded_row(embeddings: Embeddings, word: str) -> int | None:
+    """The usable row of ``word`` as given, else of its lower, Title or UPPER form."""
+    for form in (word, word.lower(), word.title(), word.upper()):
+        row = _usable_row(embeddings, form)
+        if row is not None:
+            return row
+    return None
+
+
 def bias_direction(embeddings: Embeddings, pairs) -> BiasDirection:
     """The first principal component of the centred definitional pairs (see the module).
 
@@ -105,7 +114,7 @@ def bias_direction(embeddings: Embeddings, pairs) -> BiasDirection:
     ----------
     embeddings : Embeddings
     pairs : iterable of (str, str)
-        Looked up as given, then lower-cased.
+        Looked up as given, then lower-, Title- and UPPER-cased.
 
     Raises
     ------
@@ -115,10 +124,7 @@ def bias_direction(embeddings: Embeddings, pairs) -> BiasDirection:
     """
     used, missing, rows = [], [], []
     for a, b in pairs:
-        ra = _usable_row(embeddings, a)
-        ra = ra if ra is not None else _usable_row(embeddings, a.lower())
-        rb = _usable_row(embeddings, b)
-        rb = rb if rb is not None else _usable_row(embeddings, b.lower())
+        ra, rb = _folded_row(embeddings, a), _folded_row(embeddings, b)
         if ra is None or rb is None:
             missing.append((a, b))
             continue

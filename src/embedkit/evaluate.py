@@ -139,8 +139,8 @@ def _score(value: float | None) -> str:
 
 def guess_kind(path: str | os.PathLike) -> str:
     """The kind of a dataset file: ``synonym`` for a TOEFL ``.qst`` file, ``contextual`` for
-    SCWS (rows of 8 or more tab-separated fields), ``analogy`` if it has ``: section`` lines or
-    four-word rows, else ``similarity``.
+    SCWS (rows of 8 or more tab-separated fields, an integer id first, a number eighth),
+    ``analogy`` if it has ``: section`` lines or four-word rows, else ``similarity``.
 
     Raises
     ------
@@ -150,13 +150,22 @@ def guess_kind(path: str | os.PathLike) -> str:
     if Path(path).suffix.lower() == ".qst":
         return "synonym"
     for _, line in dataset_lines(path):
-        if len(line.split("\t")) >= 8:
+        fields = line.split("\t")
+        if len(fields) >= 8 and fields[0].strip().isdigit() and _is_float(fields[7]):
             return "contextual"
         if line.startswith(":") or len(line.split()) == 4:
             return "analogy"
         if not line.startswith("#"):
             return "similarity"
     raise DatasetError(f"dataset file is empty: {path}")
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def dataset_lines(path: str | os.PathLike) -> list[tuple[int, str]]:

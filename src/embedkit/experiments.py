@@ -60,8 +60,13 @@ def train_run(corpus: list[str], run: Run, log: Callable[[str], None]) -> None:
     log(f"{run.label}: embedkit train {' '.join([*corpus, *run.arguments])}")
     started = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
+    try:
+        output = child.stdout.read()
+        _, status, usage = os.wait4(child.pid, 0)
+    except BaseException:  # interrupted (SIGINT/SIGTERM) or failed: the training must not outlive us
+        child.terminate()
+        child.wait()
+        raise
     child.returncode = os.waitstatus_to_exitcode(status)
     run.seconds = time.perf_counter() - started
     run.peak_rss_mib = usage.ru_maxrss / 1024
@@ -159,14 +164,18 @@ def all_numbers(values: list[str]) -> bool:
 def parse_sweep(extra: list[str]) -> tuple[str, list[str], list[str]]:
     """Split the extra arguments of ``sweep`` into the swept option, its values and the rest.
 
-    The swept option is the one whose value holds a comma (``--window 2,5,10``).
+    The swept option is the one whose value holds a comma (``--window 2,5,10`` or
+    ``--window=2,5,10``).
 
     Raises
     ------
     EmbedkitError
         If no option, or more than one, has a comma-separated list.
     """
-    swept = [i for i in range(len(extra) - 1) if extra[i].startswith("--") and "," in extra[i + 1]]
+    extra = [
+        part for item in extra for part in (item.split("=", 1) if item.startswith("--") and "=" in item else [item])
+    ]
+    swept = [i for i in range(len(extra) - 1) if extra[i].startswith("-") and "," in extra[i + 1]]
     if len(swept) != 1:
         raise EmbedkitError(
             "give exactly one option with a comma-separated list of values to sweep (e.g. --window 2,5,10)"

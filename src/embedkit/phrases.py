@@ -19,8 +19,8 @@ candidate scored by its own count and the counts of ``a`` and ``b`` (``bank_of_a
 thresholds 200 then 100).
 
 Counting uses the corpus pass of training (tokenizer, lower-casing, the cache), with every word
-kept (``min_count`` 1 for the encoding), so the pairs are the text's own adjacent words; the
-ids of one pass are held in memory (4 bytes a token).
+kept (``min_count`` 1, no pruning, lines never split), so the pairs are the text's own
+adjacent words; the ids of one pass are held in memory (4 bytes a token).
 """
 
 from __future__ import annotations
@@ -43,6 +43,10 @@ SCORINGS = ("word2phrase", "npmi")
 #: gensim 4's ``ENGLISH_CONNECTOR_WORDS``, the words that may join two others in a phrase.
 CONNECTORS_ENGLISH = frozenset("a an the for of with without at from to in on by and or".split())
 DEFAULT_THRESHOLD = {"word2phrase": 100.0, "npmi": 0.5}
+#: Counting keeps every word type (no word2vec.c-style pruning: a pruned word would vanish from
+#: the output text) and never splits a line (a split would break the phrases across it).
+NO_PRUNING = 2**62
+UNSPLIT = 2**62
 
 
 @dataclass(frozen=True)
@@ -132,11 +136,13 @@ def score_candidates(
     pair = same_line & plain[:-1] & plain[1:]
     pair_keys, pair_counts = np.unique(ids64[:-1][pair] * vocab + ids64[1:][pair], return_counts=True)
     triple = same_line[:-1] & same_line[1:] & plain[:-2] & ~plain[1:-1] & plain[2:]
+    rank, connectors = _connector_ranks(is_connector)
     triple_keys, triple_counts = np.unique(
-        (ids64[:-2][triple] * vocab + ids64[1:-1][triple]) * vocab + ids64[2:][triple], return_counts=True
+        _triple_keys(ids64[:-2][triple], ids64[1:-1][triple], ids64[2:][triple], vocab, rank), return_counts=True
     )
-    first = np.concatenate([pair_keys // vocab, triple_keys // (vocab * vocab)])
-    connector = np.concatenate([np.full(len(pair_keys), -1), (triple_keys // vocab) % vocab])
+    middle, n_connectors = triple_keys // vocab, max(len(connectors), 1)
+    first = np.concatenate([pair_keys // vocab, middle // n_connectors])
+    connector = np.concatenate([np.full(len(pair_keys), -1), connectors[middle % n_connectors]])
     last = np.concatenate([pair_keys % vocab, triple_keys % vocab])
     count = np.concatenate([pair_counts, triple_counts]).astype(np.int64)
     n_a, n_b = counts[first].astype(np.float64), counts[last].astype(np.float64)
@@ -152,6 +158,20 @@ def score_candidates(
     return first, connector, last, count, score
 
 
+def _connector_ranks(is_connector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(V,) int64 rank of each connector word among the connectors (-1 for other words), and
+    the (C,) ids of the connectors: three-word keys use the rank, so they stay below C V^2."""
+    connectors = np.flatnonzero(is_connector).astype(np.int64)
+    rank = np.full(len(is_connector), -1, dtype=np.int64)
+    rank[connectors] = np.arange(len(connectors))
+    return rank, connectors
+
+
+def _triple_keys(first, middle, last, vocab: int, rank: np.ndarray) -> np.ndarray:
+    """int64 keys of ``first connector last`` triples: ``(first C + rank(connector)) V + last``."""
+    return (first * max(int((rank >= 0).sum()), 1) + rank[middle]) * vocab + last
+
+
 def join_phrases(
     ids: np.ndarray, starts: np.ndarray, phrases: Phrases, threshold: float, is_connector: np.ndarray
 ) -> np.ndarray:
@@ -159,26 +179,22 @@ def join_phrases(
     or 3), 0 for tokens swallowed by a phrase; greedy from the left within each line."""
     vocab = len(phrases.words)
     chosen = phrases.score > threshold
-    two = set(
-        (
-            phrases.first[chosen & (phrases.connector < 0)] * vocab + phrases.last[chosen & (phrases.connector < 0)]
-        ).tolist()
-    )
-    three_mask = chosen & (phrases.connector >= 0)
-    three = set(
-        (
-            (phrases.first[three_mask] * vocab + phrases.connector[three_mask]) * vocab + phrases.last[three_mask]
-        ).tolist()
+    two_mask, three_mask = chosen & (phrases.connector < 0), chosen & (phrases.connector >= 0)
+    two = phrases.first[two_mask] * vocab + phrases.last[two_mask]
+    rank, _ = _connector_ranks(is_connector)
+    three = _triple_keys(
+        phrases.first[three_mask], phrases.connector[three_mask], phrases.last[three_mask], vocab, rank
     )
     ids64 = ids.astype(np.int64)
     span = np.zeros(len(ids), dtype=np.int8)
     pair_hit = np.zeros(len(ids), dtype=bool)
-    if len(ids) > 1 and two:
-        pair_hit[:-1] = np.isin(ids64[:-1] * vocab + ids64[1:], np.fromiter(two, dtype=np.int64))
+    if len(ids) > 1 and len(two):
+        pair_hit[:-1] = np.isin(ids64[:-1] * vocab + ids64[1:], two)
     triple_hit = np.zeros(len(ids), dtype=bool)
-    if len(ids) > 2 and three:
-        keys = (ids64[:-2] * vocab + ids64[1:-1]) * vocab + ids64[2:]
-        triple_hit[:-2] = np.isin(keys, np.fromiter(three, dtype=np.int64))
+    if len(ids) > 2 and len(three):
+        inside = np.flatnonzero(is_connector[ids[1:-1]])
+        keys = _triple_keys(ids64[inside], ids64[inside + 1], ids64[inside + 2], vocab, rank)
+        triple_hit[inside] = np.isin(keys, three)
     from ._phrase_kernels import greedy_spans
 
     greedy_spans(pair_hit, triple_hit, starts, span)
@@ -188,7 +204,8 @@ def join_phrases(
 def _count_pass(
     paths: Sequence[str | os.PathLike], corpus_options: CorpusOptions, options: PhraseOptions, cache_dir, use_cache, log
 ):
-    prepared = prepare_corpus(paths, corpus_options, VocabOptions(min_count=1), cache_dir, use_cache, log)
+    vocab_options = VocabOptions(min_count=1, prune_at=NO_PRUNING)
+    prepared = prepare_corpus(paths, corpus_options, vocab_options, cache_dir, use_cache, log)
     vocab, encoded = prepared.vocab, prepared.encoded
     ids = encoded.read_ids(0, encoded.n_tokens)
     is_connector = np.array([w in options.connectors for w in vocab.words], dtype=bool)
@@ -206,7 +223,8 @@ def detect_phrases(
     log: Callable[[str], None] | None = None,
 ) -> list[tuple[Phrases, float, int]]:
     """Run ``options.passes`` passes over the corpus ``paths`` and write the joined text to
-    ``output`` atomically (one line per input line, tokens separated by one space).
+    ``output`` atomically: one line per input line that has a token (blank lines are dropped, no
+    line is split), tokens separated by one space.
 
     Returns
     -------
@@ -221,7 +239,7 @@ def detect_phrases(
     """
     options = options or PhraseOptions()
     options.check()
-    corpus_options = corpus_options or CorpusOptions()
+    corpus_options = replace(corpus_options or CorpusOptions(), max_sentence_length=UNSPLIT)
     log = log or (lambda message: None)
     passes = []
     with scratch_directory("phrases") as work:

@@ -98,7 +98,7 @@ def read_toefl(path: str | os.PathLike) -> list[SynonymQuestion]:
         probe, choice = _PROBE.match(line), _CHOICE.match(line)
         if probe:
             items.append((int(probe.group(1)), probe.group(2), []))
-        elif choice and items and choice.group(1) == CHOICES[len(items[-1][2]) % 4]:
+        elif choice and items and len(items[-1][2]) < 4 and choice.group(1) == CHOICES[len(items[-1][2])]:
             items[-1][2].append(choice.group(2))
         else:
             raise DatasetError(f"{path}:{number}: expected 'N. probe' or the next choice 'a.'-'d.', got {line[:60]!r}")
@@ -113,6 +113,9 @@ def read_toefl(path: str | os.PathLike) -> list[SynonymQuestion]:
             raise DatasetError(f"{ans}:{number}: expected 'N ... letter' (item, answer a-d), got {line[:60]!r}")
         answers[int(match.group(1))] = CHOICES.index(match.group(2))
     numbers = [item for item, _, _ in items]
+    repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+    if repeated:
+        raise DatasetError(f"{path}: item number(s) {', '.join(map(str, repeated))} appear more than once")
     if not items or sorted(answers) != sorted(numbers):
         raise DatasetError(f"{ans}: answers for {len(answers)} item(s), but {path} has {len(items)} different ones")
     return [SynonymQuestion(probe, tuple(choices), answers[item]) for item, probe, choices in items]
