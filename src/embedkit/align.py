@@ -79,13 +79,18 @@ def align(a: Embeddings, b: Embeddings, anchors: int | None = None) -> tuple[Emb
     EmbedkitError
         As :func:`shared_words`.
     """
-    words = shared_words(a, b, anchors)
+    alignment = _fit_rotation(a, b, shared_words(a, b, anchors))
+    aligned = Embeddings(b.words, (b.vectors.astype(np.float64) @ alignment.rotation).astype(np.float32))
+    return aligned, alignment
+
+
+def _fit_rotation(a: Embeddings, b: Embeddings, words: list[str]) -> Alignment:
+    """Orthogonal Procrustes of ``b``'s unit rows of ``words`` onto ``a``'s."""
     target = a.unit[[a.index[w] for w in words]].astype(np.float64)
     source = b.unit[[b.index[w] for w in words]].astype(np.float64)
     rotation, _ = orthogonal_procrustes(source, target)
     residual = float(np.linalg.norm(source @ rotation - target, axis=1).mean())
-    aligned = Embeddings(b.words, (b.vectors.astype(np.float64) @ rotation).astype(np.float32))
-    return aligned, Alignment(rotation, words, residual)
+    return Alignment(rotation, words, residual)
 
 
 @dataclass
@@ -123,15 +128,16 @@ def drift(
     EmbedkitError
         As :func:`shared_words`, or if ``neighbours`` is not below the number of compared words.
     """
-    aligned, _ = align(a, b, anchors)
-    words = shared_words(a, b, top)
+    shared = shared_words(a, b)
+    rotation = _fit_rotation(a, b, shared[:anchors] if anchors else shared).rotation
+    words = shared[:top]
     if not 1 <= neighbours < len(words):
         raise EmbedkitError(
             f"--neighbours {neighbours} needs at least {neighbours + 1} compared words; {len(words)} are shared "
             "(within --top)"
         )
     unit_a = a.unit[[a.index[w] for w in words]]
-    unit_b = aligned.unit[[aligned.index[w] for w in words]]
+    unit_b = (b.unit[[b.index[w] for w in words]].astype(np.float64) @ rotation).astype(np.float32)
     cosine = 1.0 - np.einsum("ij,ij->i", unit_a, unit_b, dtype=np.float64)
     shared = _overlap(_nearest(unit_a, neighbours), _nearest(unit_b, neighbours))
     jaccard = 1.0 - shared / (2 * neighbours - shared)

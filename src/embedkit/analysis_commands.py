@@ -18,10 +18,10 @@ from .cli import (
     _stderr,
     bias,
     cli,
+    data_dir_option,
     loading_options,
     vectors_option,
 )
-from .datasets import DATA_ENV
 from .errors import EmbedkitError, describe_os_error
 from .experiments import FAMILIES
 from .io import format_for_path
@@ -220,13 +220,7 @@ def _experiment(runs, corpus, out_dir, data_dir, name, about, as_json, numeric) 
 def experiment_options(default_dir: str):
     def decorate(command):
         command = click.option("--json", "as_json", is_flag=True, help="Print the JSON instead of the table.")(command)
-        command = click.option(
-            "--data-dir",
-            type=click.Path(exists=True, file_okay=False),
-            default=None,
-            envvar=DATA_ENV,
-            help=f"Directory with the non-shipped evaluation sets; env {DATA_ENV}.",
-        )(command)
+        command = data_dir_option("Directory with the non-shipped evaluation sets")(command)
         return click.option(
             "-o",
             "--out-dir",

@@ -42,6 +42,7 @@ from .errors import ConfigError, EmbedkitError, Interrupted, StorageError, descr
 from .files import check_free_space, check_output_path
 from .io import FORMATS, format_for_path, native_words_path, replace_whitespace
 from .model import Checkpointer, Model, is_model_directory, parse_every
+from .phrases import SCORINGS as PHRASE_SCORINGS
 from .plot import SIDE_RANGE as PLOT_SIDE_RANGE
 from .projector import projector_paths, write_projector
 from .signals import handle_signals, interrupted_message, stage
@@ -194,6 +195,17 @@ def neighbours_option(command):
         callback=lambda ctx, param, value: ctx.meta.__setitem__("embedkit.exact", value),
         help="Scan all vectors; ignore the neighbour index VECTORS.ann built by 'embedkit index'.",
     )(vectors_option(command))
+
+
+def data_dir_option(help_text: str):
+    """``--data-dir DIR`` (or ``$EMBEDKIT_DATA``): where the non-shipped evaluation sets are."""
+    return click.option(
+        "--data-dir",
+        type=click.Path(exists=True, file_okay=False),
+        default=None,
+        envvar=DATA_ENV,
+        help=f"{help_text}; env {DATA_ENV}.",
+    )
 
 
 def _load_searchable(path: str) -> Embeddings:
@@ -708,7 +720,7 @@ def vocab(**params) -> None:
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @corpus_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="The text with phrases joined.")
-@click.option("--scoring", type=click.Choice(["word2phrase", "npmi"]), default="word2phrase", help="Phrase score.")
+@click.option("--scoring", type=click.Choice(PHRASE_SCORINGS), default="word2phrase", help="Phrase score.")
 @click.option(
     "--threshold",
     default=None,
@@ -1014,13 +1026,7 @@ def analogy(a: str, b: str, c: str, topn: int, method: str, vectors_path: str) -
     default=None,
     help="A similarity (w1 w2 score), analogy (': section', a b c d), TOEFL .qst (.ans beside it) or SCWS file.",
 )
-@click.option(
-    "--data-dir",
-    type=click.Path(exists=True, file_okay=False),
-    default=None,
-    envvar=DATA_ENV,
-    help=f"Directory with the non-shipped sets (see 'embedkit datasets'); env {DATA_ENV}.",
-)
+@data_dir_option("Directory with the non-shipped sets (see 'embedkit datasets')")
 @click.option(
     "--restrict-vocab",
     type=click.IntRange(min=1),
@@ -1101,13 +1107,7 @@ def _print_table(rows: list[dict], as_json: bool) -> None:
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
-@click.option(
-    "--data-dir",
-    type=click.Path(exists=True, file_okay=False),
-    default=None,
-    envvar=DATA_ENV,
-    help=f"Directory searched for the non-shipped sets; env {DATA_ENV}.",
-)
+@data_dir_option("Directory searched for the non-shipped sets")
 def datasets(data_dir: str | None) -> None:
     """List the evaluation sets embedkit knows, where each is, and where to get the others."""
     for name, dataset in DATASETS.items():

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._phrase_kernels import greedy_spans
 from .corpus import CorpusOptions
 from .encode import prepare_corpus
 from .errors import ConfigError
@@ -195,8 +196,6 @@ def join_phrases(
         inside = np.flatnonzero(is_connector[ids[1:-1]])
         keys = _triple_keys(ids64[inside], ids64[inside + 1], ids64[inside + 2], vocab, rank)
         triple_hit[inside] = np.isin(keys, three)
-    from ._phrase_kernels import greedy_spans
-
     greedy_spans(pair_hit, triple_hit, starts, span)
     return span
 
