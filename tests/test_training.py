@@ -32,7 +32,7 @@ def test_one_thread_with_a_seed_is_bit_reproducible(prepared, architecture, loss
 
 
 def test_initial_vectors_follow_word2vec_c():
-    vectors = initial_vectors(2000, 50, seed=3)
+    vectors = initial_vectors(2000, Word2VecConfig(dim=50), seed=3)
     assert vectors.dtype == np.float32 and vectors.shape == (2000, 50)
     assert vectors.min() >= -0.5 / 50 and vectors.max() < 0.5 / 50
     assert abs(vectors.mean()) < 1e-4 and vectors.std() == pytest.approx(1 / 50 / np.sqrt(12), rel=0.01)
@@ -44,7 +44,7 @@ def test_loss_decreases_and_vectors_move(prepared, architecture, loss):
     embeddings, report = train_word2vec(prepared, config, progress=False)
     assert report.epoch_losses[-1] < report.epoch_losses[0]
     assert np.isfinite(embeddings.vectors).all()
-    assert np.abs(embeddings.vectors - initial_vectors(len(embeddings), 16, 1)).max() > 0.05
+    assert np.abs(embeddings.vectors - initial_vectors(len(embeddings), Word2VecConfig(dim=16), 1)).max() > 0.05
     assert report.words == 4 * prepared.encoded.n_tokens
     if architecture == "cbow":  # one example per centre word with a context
         assert report.examples <= report.kept_words

@@ -39,7 +39,7 @@ from .corpus import ENCODING_ERRORS, TOKENIZERS, Corpus, CorpusOptions
 from .datasets import DATA_ENV, DATASETS, dataset_path, locate
 from .encode import prepare_corpus
 from .errors import ConfigError, EmbedkitError, Interrupted, StorageError, describe_os_error
-from .files import check_free_space, check_output_path
+from .files import check_free_space, check_output_path, scratch_directory
 from .io import FORMATS, format_for_path, native_words_path, replace_whitespace
 from .model import Checkpointer, Model, is_model_directory, parse_every
 from .phrases import SCORINGS as PHRASE_SCORINGS
@@ -162,13 +162,22 @@ def vectors_option(command):
         envvar="EMBEDKIT_VECTORS",
         default=DEFAULT_VECTORS,
         metavar="PATH",
-        help="Vectors file (word2vec text/binary, GloVe, fastText .vec, native .npy); env EMBEDKIT_VECTORS.",
+        help="Vectors file (word2vec text/binary, GloVe, fastText .vec or .bin, native .npy); env EMBEDKIT_VECTORS.",
     )(loading_options(command))
 
 
 def loading_options(command):
-    """``--allow-nonfinite`` and ``--limit N``: kept in ``ctx.meta`` for :func:`_load_vectors`
-    (commands do not take them)."""
+    """``--allow-nonfinite``, ``--limit N`` and ``--oov``: kept in ``ctx.meta`` for
+    :func:`_load_vectors` (commands do not take them)."""
+    command = click.option(
+        "--oov",
+        type=click.Choice(["subwords", "skip"]),
+        default="subwords",
+        expose_value=False,
+        callback=lambda ctx, param, value: ctx.meta.__setitem__("embedkit.oov", value),
+        help="Words outside the vocabulary: vectors from their character n-grams (subword models, "
+        "fastText .bin) or unknown.",
+    )(command)
     command = click.option(
         "--limit",
         type=click.IntRange(min=1),
@@ -236,7 +245,11 @@ def _load_vectors(path: str, fmt: str = "auto") -> Embeddings:
         pass  # the reader says what is wrong
     meta = click.get_current_context().meta
     return Embeddings.load(
-        path, fmt, allow_nonfinite=meta.get("embedkit.allow_nonfinite", False), limit=meta.get("embedkit.limit")
+        path,
+        fmt,
+        allow_nonfinite=meta.get("embedkit.allow_nonfinite", False),
+        limit=meta.get("embedkit.limit"),
+        subwords=meta.get("embedkit.oov", "subwords") == "subwords",
     )
 
 
@@ -245,6 +258,16 @@ def _check_vectors_output(target: str, fmt: str, inputs: list) -> None:
     check_output_path(target, inputs)
     if fmt == "native":
         check_output_path(native_words_path(target), inputs, what="word list")
+
+
+def _note_subword_words(embeddings: Embeddings, words) -> None:
+    """Say on stderr which query words take their vector from their character n-grams."""
+    if embeddings.subwords is None:
+        return
+    outside = [w for w in dict.fromkeys(words) if w not in embeddings]
+    if outside:
+        listed = ", ".join(map(repr, outside))
+        _stderr(f"note: {listed} not in the vocabulary: vector from character n-grams (--oov skip to refuse)")
 
 
 def _print_neighbours(pairs: list[tuple[str, float]]) -> None:
@@ -411,6 +434,11 @@ def renamed_options(command):
     default=None,
     help="Passes over the corpus, or GloVe iterations [5; glove 15].",
 )
+@click.option("--minn", type=int, default=None, help="Shortest character n-gram of subword models [3].")
+@click.option(
+    "--maxn", type=int, default=None, help="Longest character n-gram; 0 = no subwords [0; fasttext 6]."
+)
+@click.option("--buckets", type=int, default=None, help="Hash buckets of the character n-grams [2000000].")
 @click.option("--threads", type=int, default=None, help="Worker threads, 0 = all cores [0].")
 @click.option("--seed", type=int, default=None, help="Random seed [1].")
 @click.option("--save-vocab", type=click.Path(dir_okay=False), default=None, help="Also write the vocabulary.")
@@ -452,12 +480,20 @@ def renamed_options(command):
     metavar="DIR",
     help="Continue training the model in DIR on new text CORPUS (vocabulary merged, alpha restarted).",
 )
+@click.option(
+    "--phrases",
+    type=click.IntRange(0, 10),
+    default=0,
+    metavar="N",
+    help="First join frequent pairs into phrases (new_york): N word2phrase passes, threshold 100 [0: off].",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes; only the summary.")
 def train(**params) -> None:
     """Train embeddings on CORPUS (files or directories; .gz/.bz2/.xz read directly).
 
     \b
     Examples:  embedkit train --model sgns corpus.txt
+               embedkit train --model fasttext corpus.txt     (subwords: vectors.bin.ngrams)
                embedkit train --model glove --x-max 10 --iter 15 corpus.txt
                embedkit train --model ppmi --window 5 --eig 0.5 corpus.txt
     """
@@ -523,9 +559,10 @@ def train(**params) -> None:
 #: ``train`` options besides config fields that may accompany --resume / --init-from (the rest
 #: comes from the model).
 FROM_MODEL_OPTIONS = {
-    "resume": {"corpus", "output", "save_vocab", "cache_dir", "no_cache", "checkpoint_every", "quiet", "resume"},
+    "resume": {"corpus", "output", "save_vocab", "cache_dir", "no_cache", "checkpoint_every", "quiet", "resume"}
+    | {"phrases"},
     "init_from": {"corpus", "output", "save_vocab", "cache_dir", "no_cache", "checkpoint_every", "quiet", "init_from"}
-    | {"save_model"},
+    | {"save_model", "phrases"},
 }
 
 
@@ -633,20 +670,38 @@ def _flag(name: str, value) -> str:
 
 
 def _prepare(params: dict, log, model=None):
-    """The prepared corpus, with the options of ``model`` when resuming one."""
+    """The prepared corpus, with the options of ``model`` when resuming one; with ``--phrases N``
+    the text is first joined into phrases (N word2phrase passes, in a scratch directory, not cached)."""
     options = (
         _corpus_and_vocab_options(params)
         if model is None
         else (CorpusOptions(**model.corpus["corpus_options"]), VocabOptions(**model.corpus["vocab_options"]))
     )
-    prepared = prepare_corpus(
-        params["corpus"],
-        *options,
-        cache_dir=params["cache_dir"],
-        use_cache=not params["no_cache"],
-        log=log,
-        warn=_stderr,
-    )
+    if params["phrases"]:
+        from .phrases import PhraseOptions, detect_phrases
+
+        with scratch_directory("embedkit-phrases") as work:
+            phrased = work / "phrased.txt"
+            done = detect_phrases(
+                params["corpus"],
+                phrased,
+                PhraseOptions(passes=params["phrases"]),
+                options[0],
+                cache_dir=params["cache_dir"],
+                use_cache=not params["no_cache"],
+                log=log,
+            )
+            log(f"phrases joined: {', '.join(f'pass {i + 1}: {n:,}' for i, (_, _, n) in enumerate(done))}")
+            prepared = prepare_corpus([phrased], *options, use_cache=False, log=log, warn=_stderr)
+    else:
+        prepared = prepare_corpus(
+            params["corpus"],
+            *options,
+            cache_dir=params["cache_dir"],
+            use_cache=not params["no_cache"],
+            log=log,
+            warn=_stderr,
+        )
     summary = training.CorpusSummary.from_prepared(prepared)
     for warning in summary.warnings():
         _stderr(f"warning: {warning}")
@@ -794,7 +849,9 @@ def similar(words: tuple[str, ...], negative: tuple[str, ...], topn: int, vector
     Examples:  embedkit similar france
                embedkit similar king woman -x man
     """
-    _print_neighbours(_load_searchable(vectors_path).most_similar(list(words), list(negative), topn=topn))
+    embeddings = _load_searchable(vectors_path)
+    _note_subword_words(embeddings, [*words, *negative])
+    _print_neighbours(embeddings.most_similar(list(words), list(negative), topn=topn))
 
 
 @cli.command("doesnt-match", context_settings=CONTEXT_SETTINGS)
@@ -804,7 +861,9 @@ def doesnt_match(words: tuple[str, ...], vectors_path: str) -> None:
     """The one of WORDS that fits the others least (breakfast cereal dinner lunch -> cereal)."""
     if len(words) < 2:
         raise click.UsageError("give at least two words")
-    click.echo(_load_vectors(vectors_path).doesnt_match(list(words)))
+    embeddings = _load_vectors(vectors_path)
+    _note_subword_words(embeddings, words)
+    click.echo(embeddings.doesnt_match(list(words)))
 
 
 QUERY_HELP = """one query per line:
@@ -842,6 +901,7 @@ def query(topn: int, vectors_path: str) -> None:
 def _answer(embeddings: Embeddings, tokens: list[str], topn: int) -> None:
     """Answer one line of ``embedkit query`` (see QUERY_HELP)."""
     command, rest = tokens[0], tokens[1:]
+    _note_subword_words(embeddings, [t.lstrip("+-") for t in (rest if command in ("sim", "odd") else tokens)])
     if command == "sim" and len(rest) == 2:
         click.echo(f"{embeddings.similarity(*rest):.4f}")
     elif command == "odd" and len(rest) >= 2:
@@ -998,7 +1058,9 @@ def info(vectors_path: str, path: str | None) -> None:
 @vectors_option
 def similarity(word1: str, word2: str, vectors_path: str) -> None:
     """Cosine similarity of WORD1 and WORD2."""
-    click.echo(f"{_load_vectors(vectors_path).similarity(word1, word2):.4f}")
+    embeddings = _load_vectors(vectors_path)
+    _note_subword_words(embeddings, [word1, word2])
+    click.echo(f"{embeddings.similarity(word1, word2):.4f}")
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -1013,8 +1075,9 @@ def analogy(a: str, b: str, c: str, topn: int, method: str, vectors_path: str) -
 
     3CosAdd uses the neighbour index when one is present; 3CosMul always scans every vector.
     """
-    load = _load_searchable if method == "3cosadd" else _load_vectors
-    _print_neighbours(load(vectors_path).analogy(a, b, c, topn=topn, method=method))
+    embeddings = (_load_searchable if method == "3cosadd" else _load_vectors)(vectors_path)
+    _note_subword_words(embeddings, [a, b, c])
+    _print_neighbours(embeddings.analogy(a, b, c, topn=topn, method=method))
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -1099,11 +1162,14 @@ def _print_table(rows: list[dict], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, allow_nan=False))
         return
-    click.echo(f"{'dataset':<16} {'metric':<18} {'score':>7} {'coverage':>13} {'OOV':>6}")
+    click.echo(f"{'dataset':<16} {'metric':<18} {'score':>7} {'coverage':>13} {'OOV':>6} {'subword':>7}")
     for r in rows:
         coverage = f"{r['used']}/{r['total']}"
         score = "-" if r["score"] is None else f"{r['score']:.4f}"
-        click.echo(f"{r['dataset']:<16} {r['metric']:<18} {score:>7} {coverage:>13} {r['oov']:>6}")
+        subword = r.get("subword", 0)
+        click.echo(
+            f"{r['dataset']:<16} {r['metric']:<18} {score:>7} {coverage:>13} {r['oov']:>6} {subword if subword else '-':>7}"
+        )
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)

@@ -46,6 +46,10 @@ MAX_NEGATIVE = 1_000
 MAX_EPOCHS = 100_000
 #: Largest number of worker threads.
 MAX_THREADS = 4_096
+#: Longest character n-gram of the subword model.
+MAX_NGRAM = 100
+#: Most n-gram hash buckets (fastText stores bucket ids as int32).
+MAX_BUCKETS = 2**31 - 1
 #: Where the packaged config files are (``--config NAME``).
 PACKAGED_CONFIGS = Path(__file__).resolve().parent / "configs"
 
@@ -88,11 +92,17 @@ class Word2VecConfig:
         Seed of the initial vectors and every random stream (default 1).
     chunk_words : int
         Tokens per unit of parallel work (default 10,000).
+    minn, maxn : int
+        Character n-gram lengths of the subword (fastText) model; ``maxn=0`` (default) turns
+        subwords off, ``minn`` (default 3) applies only with ``maxn > 0``.
+    buckets : int
+        Hash buckets of the n-grams (default 2,000,000, fastText's ``-bucket``).
 
     Raises
     ------
     ConfigError
-        On out-of-range values or ``vectors_out`` other than ``input`` with ``loss="hs"``.
+        On out-of-range values, ``vectors_out`` other than ``input`` with ``loss="hs"`` or with
+        subwords, ``minn > maxn``, or CBOW's sum with subwords.
     """
 
     architecture: str = "skipgram"
@@ -110,6 +120,9 @@ class Word2VecConfig:
     threads: int = field(default=0, metadata={"run": True})
     seed: int = 1
     chunk_words: int = 10_000
+    minn: int = 3
+    maxn: int = 0
+    buckets: int = 2_000_000
 
     def __post_init__(self) -> None:
         check_types(self)
@@ -137,12 +150,33 @@ class Word2VecConfig:
         _in_range("threads", self.threads, 0, MAX_THREADS, note=" (0 = all cores)")
         _check_seed(self.seed)
         _in_range("chunk_words", self.chunk_words, 100, 1 << 30)
+        _in_range("maxn", self.maxn, 0, MAX_NGRAM, note=" (0 = no subwords)")
+        _in_range("minn", self.minn, 1, MAX_NGRAM)
+        _in_range("buckets", self.buckets, 1, MAX_BUCKETS)
+        if self.maxn:
+            _require(self.minn <= self.maxn, f"minn={self.minn} exceeds maxn={self.maxn}: no n-gram would fit")
+            _require(
+                self.vectors_out == "input",
+                f"vectors_out={self.vectors_out} does not apply to subword models (maxn > 0): their vectors are W",
+            )
+            _require(
+                self.cbow_mean or self.architecture != "cbow",
+                "CBOW with subwords averages all the context's rows (fastText); --cbow-sum does not apply",
+            )
 
     @property
     def name(self) -> str:
-        """Short model name: sgns, sg-hs, cbow or cbow-hs."""
+        """Short model name: sgns, sg-hs, cbow or cbow-hs, ``-subword`` appended with subwords."""
         base = "sg" if self.architecture == "skipgram" else "cbow"
-        return {"sg": "sgns", "cbow": "cbow"}[base] if self.loss == "ns" else f"{base}-hs"
+        name = {"sg": "sgns", "cbow": "cbow"}[base] if self.loss == "ns" else f"{base}-hs"
+        return f"{name}-subword" if self.maxn else name
+
+    @property
+    def subwords(self):
+        """The :class:`embedkit.subwords.SubwordSpec` of the run, or None without subwords."""
+        from .subwords import SubwordSpec
+
+        return SubwordSpec(self.minn, self.maxn, self.buckets) if self.maxn else None
 
     @property
     def learning_rate(self) -> float:

@@ -11,6 +11,12 @@ the numbers agree on the same vectors file:
   the answer is the best candidate in that range other than ``a``, ``b``, ``c``. Sections are
   headed ``: name``; those starting with ``gram`` are syntactic, the rest semantic.
 
+With subwords (vectors of a subword model or a fastText ``.bin``, unless loaded with ``--oov
+skip``) a similarity pair's word outside the vocabulary takes its n-gram vector, as fastText's
+``get_word_vector`` (the pair counts as used, and in the ``subword`` column); analogies stay
+within the ``restrict_vocab`` most frequent words, as gensim and compute-accuracy (subwords
+change no question there).
+
 Matching is case-insensitive by default: words are upper-cased and, where several vocabulary
 words fold to the same key, the most frequent one is used.
 
@@ -55,6 +61,8 @@ class SimilarityResult:
     pearson: float
     pairs: int
     oov_pairs: int
+    #: Pairs used with a word outside the vocabulary, given its subword vector (``--oov subwords``).
+    subword_pairs: int = 0
 
     def row(self) -> dict:
         """One line of the ``evaluate all`` table."""
@@ -65,13 +73,15 @@ class SimilarityResult:
             "used": self.pairs,
             "total": self.pairs + self.oov_pairs,
             "oov": self.oov_pairs,
+            "subword": self.subword_pairs,
         }
 
     def summary(self) -> str:
         total = self.pairs + self.oov_pairs
+        subwords = f", {self.subword_pairs} with subword vectors" if self.subword_pairs else ""
         return (
             f"{self.dataset}: Spearman rho {self.spearman:.4f} (Pearson r {self.pearson:.4f}) "
-            f"on {self.pairs}/{total} pairs, {self.oov_pairs} OOV"
+            f"on {self.pairs}/{total} pairs{subwords}, {self.oov_pairs} OOV"
         )
 
 
@@ -268,16 +278,19 @@ def _correlate(
     """Spearman and Pearson correlation of the human scores of ``pairs`` with the cosines."""
     unit, usable = embeddings.unit[:restrict_vocab], embeddings.usable[:restrict_vocab]
     table = word_table(embeddings, usable, case_insensitive)
+    fold = str.upper if case_insensitive else str
+    outside = sorted({w for a, b, _ in pairs for w in (a, b) if fold(w) not in table and w not in embeddings.index})
+    from_subwords = _subword_units(embeddings, outside)
     gold, model = [], []
-    oov = 0
+    oov = subword_pairs = 0
     for a, b, score in pairs:
-        if case_insensitive:
-            a, b = a.upper(), b.upper()
-        if a not in table or b not in table:
+        vectors = [unit[table[fold(w)]] if fold(w) in table else from_subwords.get(w) for w in (a, b)]
+        if vectors[0] is None or vectors[1] is None:
             oov += 1
             continue
+        subword_pairs += a in from_subwords or b in from_subwords
         gold.append(score)
-        model.append(float(unit[table[a]] @ unit[table[b]]))
+        model.append(float(vectors[0] @ vectors[1]))
     if len(gold) < 2:
         raise DatasetError(f"{path}: fewer than two pairs with both words in the vocabulary (with a nonzero vector)")
     for values, what in ((model, "cosine similarities"), (gold, "human scores")):
@@ -289,7 +302,18 @@ def _correlate(
         float(stats.pearsonr(gold, model).statistic),
         len(gold),
         oov,
+        subword_pairs,
     )
+
+
+def _subword_units(embeddings: Embeddings, words: list[str]) -> dict[str, np.ndarray]:
+    """Unit subword vectors of ``words`` (outside the vocabulary), as fastText's
+    ``get_word_vector`` gives them; empty without subwords. Words without an n-gram are left out."""
+    if embeddings.subwords is None or not words:
+        return {}
+    vectors = embeddings.subwords.vectors(words)
+    norms = np.linalg.norm(vectors, axis=1)
+    return {w: v / np.float32(n) for w, v, n in zip(words, vectors, norms) if n > 0}
 
 
 def evaluate_analogy(

@@ -348,6 +348,22 @@ def read_text_file(path: str | os.PathLike, what: str, error: type[EmbedkitError
         ) from None
 
 
+def remove_file(path: str | os.PathLike, what: str) -> None:
+    """Remove a file if it exists.
+
+    Raises
+    ------
+    StorageError
+        If it exists and cannot be removed.
+    """
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise storage_error(exc, f"remove {what}", path) from None
+
+
 def free_bytes(directory: str | os.PathLike) -> int:
     """Bytes available to this user on the file system holding ``directory``."""
     st = os.statvfs(directory)

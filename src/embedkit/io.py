@@ -299,7 +299,7 @@ def read_vectors(
     else:
         words, vectors, numbering = _read_word2vec_or_glove(path, head, size, fmt, limit)
     if not allow_nonfinite:
-        _refuse_nonfinite(path, words, vectors, numbering)
+        refuse_nonfinite(path, words, vectors, numbering)
     return words, vectors
 
 
@@ -724,7 +724,7 @@ def first_nonfinite_row(vectors: np.ndarray) -> int | None:
     return None
 
 
-def _refuse_nonfinite(path: Path, words: list[str], vectors: np.ndarray, numbering: tuple[str, int]) -> None:
+def refuse_nonfinite(path: Path, words: list[str], vectors: np.ndarray, numbering: tuple[str, int]) -> None:
     row = first_nonfinite_row(vectors)
     if row is None:
         return

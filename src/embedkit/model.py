@@ -41,7 +41,7 @@ from .corpus import CorpusOptions
 from .encode import PreparedCorpus
 from .errors import ConfigError, ModelError, StorageError, storage_error
 from .files import atomic_directory, atomic_writer
-from .training import output_vectors, resumable_kind, train, trainer_for
+from .training import resumable_kind, train, trainer_for
 from .vectors import Embeddings
 from .vocab import VocabOptions, Vocabulary
 
@@ -225,7 +225,7 @@ class Model:
             If the model has no output vectors for ``which`` (hierarchical softmax).
         """
         which = which or self.config.vectors_out
-        return Embeddings(self.vocab.words, output_vectors(*self.state.layers(self.config, which), which))
+        return self.state.embeddings(self.vocab.words, self.config, which)
 
     # ------------------------------------------------------------------ files
 

@@ -148,6 +148,9 @@ class Trainer:
         The name a model directory records (``word2vec`` for sgns and cbow).
     selectors : mapping
         Config fields the name fixes (``{"architecture": "cbow"}``).
+    defaults : mapping
+        Config defaults of this name that differ from the config class's (fastText's
+        ``{"maxn": 6, ...}``); given options override them.
     """
 
     name: str
@@ -157,6 +160,7 @@ class Trainer:
     state: str | None = None
     kind: str = ""
     selectors: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    defaults: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def resumable(self) -> bool:
@@ -196,10 +200,15 @@ class Trainer:
         ConfigError
             On an invalid value.
         """
-        return config_from_options(self.config, {**options, **self.selectors})
+        given = {k: v for k, v in options.items() if v is not None}
+        return config_from_options(self.config, {**self.defaults, **given, **self.selectors})
 
 
 _W2V = "embedkit.models.word2vec"
+#: ``--model fasttext``: skip-gram with subwords and fastText's defaults (``fasttext skipgram``:
+#: -minn 3 -maxn 6 -bucket 2000000 -lr 0.05 -t 1e-4; dim, window, negative, epochs and min_count
+#: are word2vec's already).
+FASTTEXT_DEFAULTS = {"minn": 3, "maxn": 6, "buckets": 2_000_000, "alpha": 0.05, "sample": 1e-4}
 _GLOVE = "embedkit.models.glove"
 _COUNT = "embedkit.models.count"
 #: The registry: ``--model`` name -> trainer.
@@ -224,6 +233,16 @@ TRAINERS: Mapping[str, Trainer] = MappingProxyType(
                 f"{_W2V}:Word2VecState",
                 "word2vec",
                 MappingProxyType({"architecture": "cbow"}),
+            ),
+            Trainer(
+                "fasttext",
+                Word2VecConfig,
+                f"{_W2V}:train_word2vec",
+                f"{_W2V}:TrainReport",
+                f"{_W2V}:Word2VecState",
+                "word2vec",
+                MappingProxyType({"architecture": "skipgram"}),
+                MappingProxyType(FASTTEXT_DEFAULTS),
             ),
             Trainer(
                 "glove", GloveConfig, f"{_GLOVE}:train_glove", f"{_GLOVE}:GloveReport", f"{_GLOVE}:GloveState", "glove"

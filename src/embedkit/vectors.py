@@ -1,7 +1,9 @@
 """Trained word vectors and the queries on them: similarity, nearest neighbours, analogies.
 
 All queries use cosine similarity, computed on unit-normalised float32 vectors. Words are
-looked up exactly.
+looked up exactly. Vectors with subwords (:attr:`Embeddings.subwords`: trained with ``maxn > 0``,
+or a fastText ``.bin``) answer for query words outside the vocabulary too, with the mean of
+their n-gram rows (fastText's ``get_word_vector``); the answers are still vocabulary words.
 
 Zero vectors (and rows with NaN or infinite values, which load only with
 ``allow_nonfinite=True``) are similar to nothing: their unit vector is zero, so their cosine
@@ -19,7 +21,8 @@ from functools import cached_property
 import numpy as np
 
 from .errors import EmbedkitError, UnknownWordError, VectorsFormatError, ZeroVectorError
-from .io import read_vectors, write_vectors
+from .files import remove_file
+from .io import read_vectors, refuse_nonfinite, write_vectors
 
 ANALOGY_METHODS = ("3cosadd", "3cosmul")
 #: 3CosMul's epsilon in the denominator (Levy & Goldberg 2014; gensim uses the same).
@@ -52,12 +55,22 @@ class Embeddings:
         #: An :class:`embedkit.ann.NeighbourIndex` over :attr:`unit`: when set, :meth:`most_similar`
         #: (and 3CosAdd analogies) rank its candidates instead of scanning every row.
         self.neighbour_index = None
+        #: The n-gram rows (:class:`embedkit.subwords.Subwords`) of a subword model, or None:
+        #: when set, query words outside the vocabulary get vectors from them.
+        self.subwords = None
 
     @classmethod
     def load(
-        cls, path: str | os.PathLike, fmt: str = "auto", allow_nonfinite: bool = False, limit: int | None = None
+        cls,
+        path: str | os.PathLike,
+        fmt: str = "auto",
+        allow_nonfinite: bool = False,
+        limit: int | None = None,
+        subwords: bool = True,
     ) -> Embeddings:
-        """Read a word2vec text/binary, GloVe text, fastText ``.vec`` or native file (see :mod:`embedkit.io`).
+        """Read a word2vec text/binary, GloVe text, fastText ``.vec`` or ``.bin``, or native file
+        (see :mod:`embedkit.io` and :mod:`embedkit.fasttext_bin`), with the n-gram rows of
+        ``PATH.ngrams`` when that file is present (:mod:`embedkit.subwords`).
 
         Parameters
         ----------
@@ -69,27 +82,50 @@ class Embeddings:
             the file (default False).
         limit : int, optional
             Read only the first ``limit`` rows (gensim's ``limit``); the rest is not read.
+        subwords : bool
+            Attach the n-gram rows of a subword model (default True); False ignores them
+            (``--oov skip``).
 
         Raises
         ------
         VectorsFormatError
             If the file is missing or malformed, lists a word twice, or has non-finite values
-            (unless allowed).
+            (unless allowed); if its n-gram file belongs to other vectors.
         StorageError
             If the file system refuses the read.
         """
+        from . import fasttext_bin, subwords as subword_files
+
+        if fmt in ("auto", "fasttext-bin") and fasttext_bin.is_fasttext_bin(path):
+            embeddings = fasttext_bin.load(path, limit=limit, subwords=subwords)
+            if not allow_nonfinite:
+                refuse_nonfinite(path, embeddings.words, embeddings.vectors, ("word", 1))
+            return embeddings
         words, vectors = read_vectors(path, fmt, allow_nonfinite=allow_nonfinite, limit=limit)
         if len(set(words)) != len(words):
             seen: set[str] = set()
             duplicate = next(w for w in words if w in seen or seen.add(w))
             raise VectorsFormatError(f"{path}: word {duplicate!r} appears more than once")
-        return cls(words, vectors)
+        embeddings = cls(words, vectors)
+        sidecar = subword_files.ngrams_path(path)
+        if subwords and sidecar.exists():
+            embeddings.subwords = subword_files.read_ngrams(sidecar, words, embeddings.dim, prefix=limit is not None)
+        return embeddings
 
     def save(self, path: str | os.PathLike, fmt: str = "auto") -> None:
         """Write atomically (:func:`embedkit.io.write_vectors`); ``fmt="auto"`` picks text for
-        ``.txt``/``.vec``, native for ``.npy``, else binary. Raises VectorsFormatError for words
+        ``.txt``/``.vec``, native for ``.npy``, else binary. With :attr:`subwords`, their rows
+        go to ``PATH.ngrams`` after the vectors; without, a ``PATH.ngrams`` left by an earlier
+        write is removed (it would describe other vectors). Raises VectorsFormatError for words
         the format cannot hold, StorageError if the file system refuses."""
+        from .subwords import ngrams_path, write_ngrams
+
         write_vectors(path, self.words, self.vectors, fmt)
+        sidecar = ngrams_path(path)
+        if self.subwords is not None:
+            write_ngrams(sidecar, self.subwords, self.words)
+        elif sidecar.exists():
+            remove_file(sidecar, "stale n-gram file")
 
     def __len__(self) -> int:
         return len(self.words)
@@ -136,18 +172,41 @@ class Embeddings:
         unit[~self.usable] = 0
         return unit
 
-    def similarity(self, word1: str, word2: str) -> float:
-        """Cosine similarity of two words, in [-1, 1]; 0 if either has a zero (or non-finite) vector."""
-        return float(self.unit[self.row(word1)] @ self.unit[self.row(word2)])
+    def knows(self, word: str) -> bool:
+        """Whether ``word`` has a vector: in the vocabulary, or any word with :attr:`subwords`."""
+        return word in self.index or self.subwords is not None
 
-    def _query_rows(self, words: Sequence[str]) -> list[int]:
-        """Rows of query words; raises if one is unknown or similar to nothing."""
-        rows = [self.row(w) for w in words]
-        for word, row in zip(words, rows):
-            if not self.usable[row]:
-                kind = "a zero vector" if self.norms[row] == 0 else "non-finite values"
+    def vector(self, word: str) -> np.ndarray:
+        """The vector of ``word``, float32 (D,): its row, or with :attr:`subwords` the mean of
+        its n-gram rows when it is outside the vocabulary. Raises :class:`UnknownWordError`."""
+        if word in self.index or self.subwords is None:
+            return self.vectors[self.row(word)]
+        return self.subwords.vectors([word])[0]
+
+    def similarity(self, word1: str, word2: str) -> float:
+        """Cosine similarity of two words, in [-1, 1]; 0 if either has a zero (or non-finite)
+        vector. Words outside the vocabulary take their subword vectors when there are subwords."""
+        return float(self._unit_of(word1) @ self._unit_of(word2))
+
+    def _unit_of(self, word: str) -> np.ndarray:
+        """The unit vector of ``word`` (zero for a zero vector), subwords included."""
+        if word in self.index or self.subwords is None:
+            return self.unit[self.row(word)]
+        vector = self.vector(word)
+        norm = float(np.linalg.norm(vector))
+        return vector / np.float32(norm) if norm > 0 else vector
+
+    def _query_units(self, words: Sequence[str]) -> tuple[np.ndarray, list[int]]:
+        """Unit vectors of query words, float32 (len(words), D), and the vocabulary rows among
+        them (excluded from answers); raises if a word is unknown or similar to nothing."""
+        units = np.stack([self._unit_of(w) for w in words])
+        for word, unit in zip(words, units):
+            if word in self.index and not self.usable[self.index[word]]:
+                kind = "a zero vector" if self.norms[self.index[word]] == 0 else "non-finite values"
                 raise ZeroVectorError(f"{word!r} has {kind}; it is similar to nothing")
-        return rows
+            if not unit.any():
+                raise ZeroVectorError(f"{word!r} has no character n-gram in the model; it is similar to nothing")
+        return units, [self.index[w] for w in words if w in self.index]
 
     def most_similar(
         self,
@@ -175,7 +234,7 @@ class Embeddings:
         Raises
         ------
         UnknownWordError
-            If a query word is not in the vocabulary.
+            If a query word is not in the vocabulary (and there are no subwords).
         ZeroVectorError
             If a query word has a zero vector or the query words cancel out.
         EmbedkitError
@@ -185,9 +244,9 @@ class Embeddings:
         """
         if not positive and not negative:
             raise ValueError("most_similar needs at least one word")
-        rows = self._query_rows([*positive, *negative])
+        units, rows = self._query_units([*positive, *negative])
         weights = np.array([1.0] * len(positive) + [-1.0] * len(negative), dtype=np.float32)
-        query = (weights[:, None] * self.unit[rows]).mean(axis=0)
+        query = (weights[:, None] * units).mean(axis=0)
         norm = np.linalg.norm(query)
         if not norm > 1e-6:
             raise ZeroVectorError(
@@ -230,9 +289,9 @@ class Embeddings:
             return self.most_similar([a, c], [b], topn=topn, restrict_vocab=restrict_vocab)
         if method != "3cosmul":
             raise ValueError(f"unknown analogy method {method!r} (choose from {', '.join(ANALOGY_METHODS)})")
-        rows = self._query_rows([a, b, c])
+        units, rows = self._query_units([a, b, c])
         candidates = self._candidates(restrict_vocab)
-        shifted = (1.0 + candidates @ self.unit[rows].T) / 2.0
+        shifted = (1.0 + candidates @ units.T) / 2.0
         scores = shifted[:, 0] * shifted[:, 2] / (shifted[:, 1] + np.float32(COSMUL_EPSILON))
         return self._top(scores, topn, exclude=rows)
 
@@ -251,10 +310,10 @@ class Embeddings:
         """
         if len(words) < 2:
             raise ValueError("doesnt_match needs at least two words")
-        rows = self._query_rows(words)
-        mean = self.unit[rows].mean(axis=0)
+        units, _ = self._query_units(words)
+        mean = units.mean(axis=0)
         mean /= max(float(np.linalg.norm(mean)), 1e-12)
-        return words[int(np.argmin(self.unit[rows] @ mean))]
+        return words[int(np.argmin(units @ mean))]
 
     def _candidates(self, restrict_vocab: int | None) -> np.ndarray:
         return self.unit if restrict_vocab is None else self.unit[:restrict_vocab]

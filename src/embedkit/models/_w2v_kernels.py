@@ -181,7 +181,7 @@ def output_row(out, t):
 
 
 @nb.njit(inline="always")
-def _private_copy(outputs, n_private):
+def private_copy(outputs, n_private):
     """The chunk's private copy of the top ``n_private`` rows, and their starting values."""
     split = outputs.shape[0] - n_private
     private = outputs[split:].copy()
@@ -189,7 +189,7 @@ def _private_copy(outputs, n_private):
 
 
 @nb.njit(inline="always")
-def _merge_private(out, start):
+def merge_private(out, start):
     """Add the change of the private rows since ``start`` to the shared rows."""
     for r in range(out.private.shape[0]):
         shared, private, before = out.shared[out.split + r], out.private[r], start[r]
@@ -356,7 +356,7 @@ def cbow_step(syn0, out, scratch, m, n_targets, alpha, skip_saturated, cbow_mean
 
 
 @nb.njit(inline="always")
-def _subsample(ids, start, stop, keep, state, out):
+def subsample(ids, start, stop, keep, state, out):
     """Copy the tokens of ``ids[start:stop]`` that survive subsampling into ``out``."""
     n = 0
     for p in range(start, stop):
@@ -369,7 +369,7 @@ def _subsample(ids, start, stop, keep, state, out):
 
 
 @nb.njit(inline="always")
-def _set_targets(centre, schedule, tables, state, targets, labels):
+def set_targets(centre, schedule, tables, state, targets, labels):
     """Fill the targets and labels for predicting ``centre``; returns (count, state)."""
     if schedule.negative == 0:
         n = tables.code_lengths[centre]
@@ -421,7 +421,7 @@ def train_chunks(corpus, tables, schedule, epoch, first, last, syn0, syn1, stats
     for c in nb.prange(first, last):
         state = stream_seed(schedule.seed, epoch, c)
         scratch = make_scratch(corpus.max_length, window, max_targets, syn0.shape[1])
-        out, private_start = _private_copy(syn1, schedule.private_nodes)
+        out, private_start = private_copy(syn1, schedule.private_nodes)
         sentence, context = scratch.sentence, scratch.context
         loss = 0.0
         examples = 0
@@ -431,7 +431,7 @@ def train_chunks(corpus, tables, schedule, epoch, first, last, syn0, syn1, stats
             alpha = np.float32(learning_rate(schedule, epoch, start))
             stop = corpus.sentence_starts[s + 1]
             base = corpus.ids_base
-            n, state = _subsample(corpus.ids, start - base, stop - base, tables.keep, state, sentence)
+            n, state = subsample(corpus.ids, start - base, stop - base, tables.keep, state, sentence)
             kept += n
             for i in range(n):
                 state = next_state(state)
@@ -443,7 +443,7 @@ def train_chunks(corpus, tables, schedule, epoch, first, last, syn0, syn1, stats
                         m += 1
                 if m == 0:
                     continue
-                n_targets, state = _set_targets(sentence[i], schedule, tables, state, scratch.targets, scratch.labels)
+                n_targets, state = set_targets(sentence[i], schedule, tables, state, scratch.targets, scratch.labels)
                 for j in range(n_targets):
                     if 0 <= scratch.targets[j] < out.split:
                         prefetch_row(out.shared, scratch.targets[j])
@@ -453,7 +453,7 @@ def train_chunks(corpus, tables, schedule, epoch, first, last, syn0, syn1, stats
                 else:
                     loss += skipgram_step(syn0, out, scratch, m, n_targets, alpha, hs)
                     examples += m
-        _merge_private(out, private_start)
+        merge_private(out, private_start)
         stats[c, 0] = loss
         stats[c, 1] = examples
         stats[c, 2] = kept

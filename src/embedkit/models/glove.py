@@ -123,9 +123,10 @@ class GloveState:
     def losses(self) -> list[float]:
         return self.epoch_costs
 
-    def layers(self, config: GloveConfig, which: str) -> tuple[np.ndarray, np.ndarray]:
-        """(W, C) without biases and sums, for :func:`embedkit.training.output_vectors`."""
-        return self.W[:, : config.dim], self.C[:, : config.dim]
+    def embeddings(self, words: list[str], config: GloveConfig, which: str) -> Embeddings:
+        """The vectors of ``words``: W, W + C or [W, C], without biases and sums
+        (:func:`embedkit.training.output_vectors`)."""
+        return Embeddings(words, output_vectors(self.W[:, : config.dim], self.C[:, : config.dim], which))
 
     def shapes(self, n_words: int, config: GloveConfig) -> dict[str, tuple[int, int]]:
         """The shape each array must have for ``n_words`` words."""
@@ -263,7 +264,7 @@ def train_glove_cooccurrences(
             cells = shuffle_on_disk(cooc, scratch, budget - parameters, config.seed)
         state = state or GloveState(*initial_parameters(cooc.n_words, config.dim, config.seed))
         _Run(Cells(*cells), cooc, config, state, progress, log, checkpoint).run()
-    embeddings = Embeddings(words, output_vectors(*state.layers(config, config.vectors_out), config.vectors_out))
+    embeddings = state.embeddings(words, config, config.vectors_out)
     report = GloveReport(
         model=config.name,
         seconds=state.seconds,

@@ -1,8 +1,13 @@
-"""word2vec: skip-gram and CBOW with negative sampling or hierarchical softmax.
+"""word2vec: skip-gram and CBOW with negative sampling or hierarchical softmax, with or without
+subwords.
 
-Mikolov et al. 2013 (arXiv:1301.3781, arXiv:1310.4546), with word2vec.c's semantics. The Python
-side: tables, initialisation, the epoch loop, progress, checks. The arithmetic is in
-:mod:`embedkit.models._w2v_kernels`.
+Mikolov et al. 2013 (arXiv:1301.3781, arXiv:1310.4546), with word2vec.c's semantics; with
+``maxn > 0`` the input vectors are fastText's (Bojanowski et al. 2017): a word's vector is the
+mean of its own row and its character n-grams' bucket rows (:mod:`embedkit.subwords`), W then has
+V + buckets rows, initialised U(-1/D, 1/D) as fastText's, and the written vectors are the
+composed ones (what fastText's ``.vec`` holds) with the bucket rows beside them. The Python side:
+tables, initialisation, the epoch loop, progress, checks. The arithmetic is in
+:mod:`embedkit.models._w2v_kernels` and :mod:`embedkit.models._subword_kernels`.
 
 Reproducibility: with ``threads=1`` and a fixed ``seed`` two runs give bit-identical vectors.
 With more threads updates race (Hogwild, as word2vec.c and gensim), so runs differ slightly.
@@ -23,11 +28,13 @@ from ..continued import grown_rows
 from ..encode import PreparedCorpus
 from ..errors import ConfigError, TrainingError
 from ..huffman import build_huffman_tree
+from ..subwords import Subwords, compose, subword_rows
 from ..training import CorpusSummary, Report, output_vectors
 from ..vectors import Embeddings
 from ..vocab import Vocabulary
 from ._checks import require_context_pairs, require_memory, require_words
 from ._epochs import EpochLoop
+from ._subword_kernels import SubwordTable, train_subword_chunks
 from ._w2v_kernels import Corpus, Schedule, Tables, learning_rate, private_nodes, train_chunks
 
 #: Chunks handed to one kernel call, per thread; between calls the progress bar is updated.
@@ -40,8 +47,8 @@ class Word2VecState:
 
     Attributes
     ----------
-    syn0 : ndarray, float32 (V, D)
-        Input vectors W.
+    syn0 : ndarray, float32 (V, D), or (V + buckets, D) with subwords
+        Input vectors W (word rows, then bucket rows).
     syn1 : ndarray, float32 (V, D), or (V - 1, D) for hierarchical softmax
         Output vectors C (negative sampling) or inner-node vectors (HS).
     epoch : int
@@ -88,29 +95,41 @@ class Word2VecState:
     def losses(self) -> list[float]:
         return self.epoch_losses
 
-    def layers(self, config: Word2VecConfig, which: str) -> tuple[np.ndarray, np.ndarray]:
-        """(W, C) for :func:`embedkit.training.output_vectors`.
+    def embeddings(self, words: list[str], config: Word2VecConfig, which: str) -> Embeddings:
+        """The vectors of ``words`` (the vocabulary): W, W + C or [W, C]; with subwords the
+        composed W, with the bucket rows attached (:class:`embedkit.subwords.Subwords`).
 
         Raises
         ------
         ConfigError
-            If ``which`` needs C and the loss is hierarchical softmax (no per-word output vectors).
+            If ``which`` needs C and the loss is hierarchical softmax (no per-word output
+            vectors), or the model has subwords (their vectors are W only).
         """
         if which != "input" and config.loss == "hs":
             raise ConfigError(
                 f"vectors_out={which} needs negative sampling: hierarchical softmax has no per-word output vectors"
             )
-        return self.syn0, self.syn1
+        spec = config.subwords
+        if spec is None:
+            return Embeddings(words, output_vectors(self.syn0, self.syn1, which))
+        if which != "input":
+            raise ConfigError(f"vectors_out={which} does not apply to subword models: their vectors are W only")
+        embeddings = Embeddings(words, compose(self.syn0, *subword_rows(words, spec, len(words))))
+        embeddings.subwords = Subwords(spec, self.syn0[len(words) :])
+        return embeddings
 
     def shapes(self, n_words: int, config: Word2VecConfig) -> dict[str, tuple[int, int]]:
         """The shape each array must have for ``n_words`` words."""
-        return {"syn0": (n_words, config.dim), "syn1": (n_words - (config.loss == "hs"), config.dim)}
+        return {"syn0": (input_rows(n_words, config), config.dim), "syn1": (n_words - (config.loss == "hs"), config.dim)}
 
     def grown(self, config: Word2VecConfig, old_rows: np.ndarray, n_words: int) -> Word2VecState:
         """A fresh schedule over ``n_words`` rows: old word ``i`` at ``old_rows[i]``, new words
         initialised as at the start of a run (see :mod:`embedkit.continued`)."""
-        n_new = n_words - old_rows.shape[0]
-        syn0 = grown_rows(self.syn0, old_rows, initial_vectors(n_new, config.dim, config.seed + 1))
+        n_old = old_rows.shape[0]
+        n_new = n_words - n_old
+        syn0 = grown_rows(self.syn0[:n_old], old_rows, initial_vectors(n_new, config, config.seed + 1))
+        if config.subwords is not None:  # the bucket rows follow the word rows, unchanged
+            syn0 = np.vstack([syn0, self.syn0[n_old:]])
         if config.loss == "hs":  # inner nodes: kept, the new ones (one per new word) start at zero
             syn1 = np.vstack([self.syn1, np.zeros((n_new, config.dim), np.float32)])
         else:
@@ -143,12 +162,18 @@ class TrainReport(Report):
         )
 
 
-def initial_vectors(n_words: int, dim: int, seed: int) -> np.ndarray:
-    """Input vectors ~ U(-0.5/dim, 0.5/dim), float32 (V, D), as word2vec.c."""
-    vectors = np.random.default_rng(seed).random((n_words, dim), dtype=np.float32)
+def initial_vectors(n_rows: int, config: Word2VecConfig, seed: int) -> np.ndarray:
+    """Input rows, float32 (n_rows, D): U(-0.5/D, 0.5/D) as word2vec.c, or U(-1/D, 1/D) as
+    fastText with subwords (a word averages about ten of them)."""
+    vectors = np.random.default_rng(seed).random((n_rows, config.dim), dtype=np.float32)
     vectors -= np.float32(0.5)  # in place: no temporary copies of a V x D matrix
-    vectors /= np.float32(dim)
+    vectors *= np.float32((1.0 if config.subwords is None else 2.0) / config.dim)
     return vectors
+
+
+def input_rows(n_words: int, config: Word2VecConfig) -> int:
+    """Rows of W: the words, and the buckets with subwords."""
+    return n_words + (0 if config.subwords is None else config.subwords.buckets)
 
 
 def lookup_tables(vocab: Vocabulary, config: Word2VecConfig) -> Tables:
@@ -175,15 +200,17 @@ def check_trainable(prepared: PreparedCorpus, config: Word2VecConfig) -> None:
     require_words(prepared.vocab)
     require_context_pairs(prepared.encoded)
     copies = 2 + (config.vectors_out != "input")  # W, C and the output W + C or [W, C]
+    buckets = input_rows(n_words, config) - n_words
     require_memory(
-        copies * 4 * n_words * config.dim * (1 + (config.vectors_out == "concat")),
-        f"the word2vec parameters ({n_words:,} words x {config.dim} dims, float32)",
+        (copies * n_words * (1 + (config.vectors_out == "concat")) + buckets) * 4 * config.dim,
+        f"the word2vec parameters ({n_words:,} words{f' and {buckets:,} buckets' if buckets else ''} x "
+        f"{config.dim} dims, float32)",
     )
 
 
 def initial_state(n_words: int, config: Word2VecConfig) -> Word2VecState:
-    """The state before the first update: W ~ U(-0.5/D, 0.5/D), C = 0 (word2vec.c)."""
-    syn0 = initial_vectors(n_words, config.dim, config.seed)
+    """The state before the first update: W as :func:`initial_vectors`, C = 0 (word2vec.c)."""
+    syn0 = initial_vectors(input_rows(n_words, config), config, config.seed)
     syn1 = np.zeros((n_words - (config.loss == "hs"), config.dim), dtype=np.float32)
     return Word2VecState(syn0, syn1)
 
@@ -220,7 +247,8 @@ def train_word2vec(
     -------
     embeddings : Embeddings
         Shape (V, dim) float32 — or (V, 2*dim) for ``vectors_out="concat"`` — in vocabulary
-        order: the input vectors W, W + C, or [W, C] (``config.vectors_out``).
+        order: the input vectors W, W + C, or [W, C] (``config.vectors_out``); with subwords
+        the composed W, and ``embeddings.subwords`` holds the bucket rows.
     report : TrainReport
 
     Raises
@@ -239,7 +267,7 @@ def train_word2vec(
     run = _Run(prepared, config, state, progress, log, checkpoint)
     run.run()
     total = prepared.encoded.n_tokens
-    embeddings = Embeddings(prepared.vocab.words, output_vectors(state.syn0, state.syn1, config.vectors_out))
+    embeddings = state.embeddings(prepared.vocab.words, config, config.vectors_out)
     report = TrainReport(
         model=config.name,
         seconds=state.seconds,
@@ -333,6 +361,10 @@ class _Run(EpochLoop):
             private_nodes(config.loss == "hs", config.n_threads, len(prepared.vocab) - 1),
         )
         self.tables = lookup_tables(prepared.vocab, config)
+        words = prepared.vocab.words
+        self.subword_table = (
+            None if config.subwords is None else SubwordTable(*subword_rows(words, config.subwords, len(words)))
+        )
         if state.chunk_stats is None or state.chunk_stats.shape != (n_chunks, 3):
             state.chunk_stats = np.zeros((n_chunks, 3), dtype=np.float64)
         check_inputs("train_chunks", self.tables, _TABLES_SPEC)
@@ -353,7 +385,11 @@ class _Run(EpochLoop):
             encoded.read_ids(start, stop), start, encoded.sentence_starts, self.chunk_starts, self.max_length
         )
         check_inputs("train_chunks", corpus, _CORPUS_SPEC)
-        train_chunks(corpus, self.tables, self.schedule, epoch, first, last, self.state.syn0, self.state.syn1, stats)
+        syn0, syn1 = self.state.syn0, self.state.syn1
+        if self.subword_table is None:
+            train_chunks(corpus, self.tables, self.schedule, epoch, first, last, syn0, syn1, stats)
+        else:
+            train_subword_chunks(corpus, self.tables, self.schedule, self.subword_table, epoch, first, last, syn0, syn1, stats)
         loss = stats[:last, 0].sum() / max(stats[:last, 1].sum(), 1)
         return float(loss), float(learning_rate(self.schedule, epoch, stop))
 
