@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lint test test-fast demo bench bench-word2vec bench-count bench-ann clean
+.PHONY: install lint test test-fast demo bench bench-word2vec bench-count bench-ann bench-fasttext bench-phrases clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ bench: $(STAMP)
 # adds a trained vectors file).
 bench-ann: $(STAMP)
 	$(BIN)/python scripts/bench_ann.py $(if $(ANN_REAL),--real $(ANN_REAL))
+
+# Subword skip-gram against fastText 0.9.2 at fastText's defaults, 2 runs each alternating
+# (about 25 minutes), and phrases + SGNS on the phrased corpus (about 5 minutes).
+bench-fasttext: $(STAMP)
+	$(BIN)/python scripts/bench_fasttext.py
+
+bench-phrases: $(STAMP)
+	$(BIN)/python scripts/bench_phrases.py
 
 bench-word2vec: $(STAMP)
 	$(BENCH_SUITE) --only sgns,cbow,sg-hs,cbow-hs

@@ -89,7 +89,9 @@ def run_embedkit(corpus: str, out: str) -> dict:
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as cache:
-        prepared = prepare_corpus([corpus], vocab_options=VocabOptions(min_count=SETTINGS["min_count"]), cache_dir=cache)
+        prepared = prepare_corpus(
+            [corpus], vocab_options=VocabOptions(min_count=SETTINGS["min_count"]), cache_dir=cache
+        )
         config = Word2VecConfig(
             dim=SETTINGS["dim"],
             window=SETTINGS["window"],
@@ -154,7 +156,16 @@ def main() -> None:
         tiny = Path(work) / "warmup.txt"  # numba compiles (and caches) the kernels here, untimed
         with open(text, "rb") as src:
             tiny.write_bytes(src.read(1 << 20))
-        warmup = [sys.executable, __file__, "--worker", "embedkit", "--corpus", str(tiny), "--vectors", str(tiny) + ".bin"]
+        warmup = [
+            sys.executable,
+            __file__,
+            "--worker",
+            "embedkit",
+            "--corpus",
+            str(tiny),
+            "--vectors",
+            str(tiny) + ".bin",
+        ]
         measured_run(warmup, "embedkit warm-up (untimed)", policy)
         for run in range(1, args.runs + 1):
             for tool in ("fasttext", "embedkit"):
@@ -196,7 +207,9 @@ def table(payload: dict) -> str:
     ft = [r["wall_s"] for r in payload["rows"] if r["tool"] == "fasttext"]
     ek = [r["wall_s"] for r in payload["rows"] if r["tool"] == "embedkit"]
     if ft and ek:
-        lines.append(f"\nwall-time ratio fastText / embedkit, run by run: {', '.join(f'{a / b:.2f}x' for a, b in zip(ft, ek))}")
+        lines.append(
+            f"\nwall-time ratio fastText / embedkit, run by run: {', '.join(f'{a / b:.2f}x' for a, b in zip(ft, ek))}"
+        )
     return "\n".join(lines) + "\n"
 
 

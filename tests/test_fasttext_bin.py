@@ -98,7 +98,18 @@ def test_a_foreign_file_is_not_taken_for_fasttext(tmp_path):
 def trained_subwords(wiki_slice, tmp_path_factory):
     out = tmp_path_factory.mktemp("sub") / "v.bin"
     result = cli_run(
-        "train", "--model", "fasttext", wiki_slice, "-o", out, "--buckets", "100000", "--epochs", "2", "-q", "--no-cache"
+        "train",
+        "--model",
+        "fasttext",
+        wiki_slice,
+        "-o",
+        out,
+        "--buckets",
+        "100000",
+        "--epochs",
+        "2",
+        "-q",
+        "--no-cache",
     )
     assert result.exit_code == 0, result.output
     assert "sgns-subword" in result.output

@@ -279,7 +279,7 @@ def test_conflicting_options_with_resume(saved, tmp_path, args, message, code):
 @pytest.mark.parametrize(
     "args,message,code",
     [
-        (["--model", "ppmi", "--save-model", "m2"], "apply to sgns, cbow and glove, not ppmi", 2),
+        (["--model", "ppmi", "--save-model", "m2"], "apply to sgns, cbow, fasttext and glove, not ppmi", 2),
         (["--model", "lsa", "--checkpoint-every", "1", "--save-model", "m2"], "not lsa", 2),
         (["--checkpoint-every", "1"], "--checkpoint-every needs --save-model", 2),
         (["--save-model", "m2", "--checkpoint-every", "5x"], "--checkpoint-every takes N", 2),

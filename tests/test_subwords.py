@@ -11,7 +11,7 @@ from embedkit.errors import ConfigError, VectorsFormatError
 from embedkit.evaluate import evaluate_similarity
 from embedkit.huffman import build_huffman_tree
 from embedkit.models.word2vec import initial_state, train_word2vec
-from embedkit.subwords import SubwordSpec, Subwords, compose, ngrams_path, read_ngrams, subword_rows
+from embedkit.subwords import Subwords, SubwordSpec, compose, ngrams_path, read_ngrams, subword_rows
 from embedkit.vectors import Embeddings
 from embedkit.vocab import VocabOptions
 
@@ -65,7 +65,7 @@ def test_compose_is_the_mean_of_the_rows_and_zero_without_rows():
     starts = np.array([0, 3, 3, 4])
     rows = np.array([0, 2, 5, 1], dtype=np.int32)
     out = compose(matrix, starts, rows)
-    np.testing.assert_allclose(out, [matrix[[0, 2, 5]].mean(axis=0), [0, 0], matrix[1]])
+    np.testing.assert_allclose(out, [matrix[[0, 2, 5]].mean(axis=0), [0, 0], matrix[1]], rtol=1e-6)
 
 
 def test_oov_vector_is_the_mean_of_its_ngram_rows():
@@ -122,9 +122,10 @@ def test_one_step_reaches_every_row_of_the_word_unscaled(tmp_path):
         gain = 0.5 * (label - 1 / (1 + np.exp(-vector @ node)))
         step = gain * node
         node = node + gain * vector
-        syn0[mine] += step.astype(np.float32)
+        np.add.at(syn0, mine, step.astype(np.float32))  # a repeated n-gram (aaa in <aaaa>) counts twice, as in fastText
+    # rtol 2e-2: the kernel's sigmoid is word2vec.c's 1000-entry table, the reference's is exact
     np.testing.assert_allclose(state.syn0 - start, syn0 - start, rtol=2e-2, atol=1e-7)
-    np.testing.assert_allclose(state.syn1[0], node, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(state.syn1[0], node, rtol=2e-2, atol=1e-7)
     assert np.abs(state.syn0 - start).max() > 1e-3  # the second step moved the rows of its context
 
 

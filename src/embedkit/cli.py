@@ -435,9 +435,7 @@ def renamed_options(command):
     help="Passes over the corpus, or GloVe iterations [5; glove 15].",
 )
 @click.option("--minn", type=int, default=None, help="Shortest character n-gram of subword models [3].")
-@click.option(
-    "--maxn", type=int, default=None, help="Longest character n-gram; 0 = no subwords [0; fasttext 6]."
-)
+@click.option("--maxn", type=int, default=None, help="Longest character n-gram; 0 = no subwords [0; fasttext 6].")
 @click.option("--buckets", type=int, default=None, help="Hash buckets of the character n-grams [2000000].")
 @click.option("--threads", type=int, default=None, help="Worker threads, 0 = all cores [0].")
 @click.option("--seed", type=int, default=None, help="Random seed [1].")
@@ -677,7 +675,7 @@ def _prepare(params: dict, log, model=None):
         if model is None
         else (CorpusOptions(**model.corpus["corpus_options"]), VocabOptions(**model.corpus["vocab_options"]))
     )
-    if params["phrases"]:
+    if params.get("phrases"):  # train only: cooccur and vocab count the text as it is
         from .phrases import PhraseOptions, detect_phrases
 
         with scratch_directory("embedkit-phrases") as work:
@@ -1166,10 +1164,8 @@ def _print_table(rows: list[dict], as_json: bool) -> None:
     for r in rows:
         coverage = f"{r['used']}/{r['total']}"
         score = "-" if r["score"] is None else f"{r['score']:.4f}"
-        subword = r.get("subword", 0)
-        click.echo(
-            f"{r['dataset']:<16} {r['metric']:<18} {score:>7} {coverage:>13} {r['oov']:>6} {subword if subword else '-':>7}"
-        )
+        subword = r.get("subword") or "-"
+        click.echo(f"{r['dataset']:<16} {r['metric']:<18} {score:>7} {coverage:>13} {r['oov']:>6} {subword:>7}")
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import mmap
 import os
+import stat
 import struct
 from pathlib import Path
 
 import numpy as np
 
 from .errors import VectorsFormatError, storage_error
-from .subwords import SubwordSpec, Subwords, compose, subword_rows
+from .subwords import Subwords, SubwordSpec, compose, subword_rows
 from .vectors import Embeddings
 
 MAGIC = 793712314
@@ -39,9 +40,7 @@ VERSIONS = (11, 12)
 #: The end-of-line token fastText adds to every vocabulary; it has no n-grams.
 EOS = b"</s>"
 _ARGS = struct.Struct("<12id")
-_ARG_NAMES = (
-    "dim ws epoch minCount neg wordNgrams loss model bucket minn maxn lrUpdateRate".split()
-)
+_ARG_NAMES = "dim ws epoch minCount neg wordNgrams loss model bucket minn maxn lrUpdateRate".split()
 _DICT_HEAD = struct.Struct("<iiiqq")
 _ENTRY_TAIL = struct.Struct("<qb")
 _MATRIX_HEAD = struct.Struct("<qq")
@@ -49,8 +48,10 @@ _MATRIX_HEAD = struct.Struct("<qq")
 
 def is_fasttext_bin(path: str | os.PathLike) -> bool:
     """Whether the file starts with fastText's magic number (False when it cannot be read: the
-    other readers say why)."""
+    other readers say why; a FIFO or device is never opened, so probing cannot block)."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
         with open(path, "rb") as fh:
             head = fh.read(4)
     except OSError:

@@ -94,7 +94,8 @@ class Embeddings:
         StorageError
             If the file system refuses the read.
         """
-        from . import fasttext_bin, subwords as subword_files
+        from . import fasttext_bin
+        from . import subwords as subword_files
 
         if fmt in ("auto", "fasttext-bin") and fasttext_bin.is_fasttext_bin(path):
             embeddings = fasttext_bin.load(path, limit=limit, subwords=subwords)

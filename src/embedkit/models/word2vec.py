@@ -120,7 +120,10 @@ class Word2VecState:
 
     def shapes(self, n_words: int, config: Word2VecConfig) -> dict[str, tuple[int, int]]:
         """The shape each array must have for ``n_words`` words."""
-        return {"syn0": (input_rows(n_words, config), config.dim), "syn1": (n_words - (config.loss == "hs"), config.dim)}
+        return {
+            "syn0": (input_rows(n_words, config), config.dim),
+            "syn1": (n_words - (config.loss == "hs"), config.dim),
+        }
 
     def grown(self, config: Word2VecConfig, old_rows: np.ndarray, n_words: int) -> Word2VecState:
         """A fresh schedule over ``n_words`` rows: old word ``i`` at ``old_rows[i]``, new words
@@ -389,7 +392,9 @@ class _Run(EpochLoop):
         if self.subword_table is None:
             train_chunks(corpus, self.tables, self.schedule, epoch, first, last, syn0, syn1, stats)
         else:
-            train_subword_chunks(corpus, self.tables, self.schedule, self.subword_table, epoch, first, last, syn0, syn1, stats)
+            train_subword_chunks(
+                corpus, self.tables, self.schedule, self.subword_table, epoch, first, last, syn0, syn1, stats
+            )
         loss = stats[:last, 0].sum() / max(stats[:last, 1].sum(), 1)
         return float(loss), float(learning_rate(self.schedule, epoch, stop))
 
