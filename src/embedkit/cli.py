@@ -9,6 +9,7 @@ Which vectors the query commands read: ``--vectors PATH``, else ``$EMBEDKIT_VECT
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -301,6 +302,34 @@ def corpus_options(command):
     return functools.reduce(lambda cmd, deco: deco(cmd), reversed(decorators), command)
 
 
+def _cluster_spec(ctx, param, value):
+    from .cluster import ClusterSpec
+
+    try:
+        return None if value is None else ClusterSpec.parse(value)
+    except EmbedkitError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+cluster_option = click.option(
+    "--cluster",
+    metavar="local[:N]|tcp://HOST:PORT",
+    default=None,
+    callback=_cluster_spec,
+    help="Count and encode the corpus on a Dask cluster (embedkit[dask]): N local worker processes, "
+    "or a running scheduler; corpus and cache must be on storage every worker sees.",
+)
+
+
+def _cluster(params: dict, log):
+    """A context giving the ``--cluster`` client, or None without the option."""
+    if params.get("cluster") is None:
+        return contextlib.nullcontext()
+    from .cluster import open_cluster
+
+    return open_cluster(params["cluster"], log)
+
+
 def _corpus_and_vocab_options(params: dict) -> tuple[CorpusOptions, VocabOptions]:
     return (
         CorpusOptions(
@@ -485,6 +514,7 @@ def renamed_options(command):
     metavar="N",
     help="First join frequent pairs into phrases (new_york): N word2phrase passes, threshold 100 [0: off].",
 )
+@cluster_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes; only the summary.")
 def train(**params) -> None:
     """Train embeddings on CORPUS (files or directories; .gz/.bz2/.xz read directly).
@@ -558,9 +588,9 @@ def train(**params) -> None:
 #: comes from the model).
 FROM_MODEL_OPTIONS = {
     "resume": {"corpus", "output", "save_vocab", "cache_dir", "no_cache", "checkpoint_every", "quiet", "resume"}
-    | {"phrases"},
+    | {"phrases", "cluster"},
     "init_from": {"corpus", "output", "save_vocab", "cache_dir", "no_cache", "checkpoint_every", "quiet", "init_from"}
-    | {"save_model", "phrases"},
+    | {"save_model", "phrases", "cluster"},
 }
 
 
@@ -667,14 +697,24 @@ def _flag(name: str, value) -> str:
     return max(param.opts, key=len)
 
 
-def _prepare(params: dict, log, model=None):
+def _prepare(params: dict, log, model=None, client=None):
     """The prepared corpus, with the options of ``model`` when resuming one; with ``--phrases N``
-    the text is first joined into phrases (N word2phrase passes, in a scratch directory, not cached)."""
+    the text is first joined into phrases (N word2phrase passes, in a scratch directory, not
+    cached). On ``client``'s cluster if given, else on ``--cluster``'s if given."""
     options = (
         _corpus_and_vocab_options(params)
         if model is None
         else (CorpusOptions(**model.corpus["corpus_options"]), VocabOptions(**model.corpus["vocab_options"]))
     )
+    with contextlib.nullcontext(client) if client is not None else _cluster(params, log) as cluster:
+        prepared = _prepare_on(params, log, options, cluster)
+    summary = training.CorpusSummary.from_prepared(prepared)
+    for warning in summary.warnings():
+        _stderr(f"warning: {warning}")
+    return prepared
+
+
+def _prepare_on(params: dict, log, options: tuple[CorpusOptions, VocabOptions], client):
     if params.get("phrases"):  # train only: cooccur and vocab count the text as it is
         from .phrases import PhraseOptions, detect_phrases
 
@@ -690,20 +730,16 @@ def _prepare(params: dict, log, model=None):
                 log=log,
             )
             log(f"phrases joined: {', '.join(f'pass {i + 1}: {n:,}' for i, (_, _, n) in enumerate(done))}")
-            prepared = prepare_corpus([phrased], *options, use_cache=False, log=log, warn=_stderr)
-    else:
-        prepared = prepare_corpus(
-            params["corpus"],
-            *options,
-            cache_dir=params["cache_dir"],
-            use_cache=not params["no_cache"],
-            log=log,
-            warn=_stderr,
-        )
-    summary = training.CorpusSummary.from_prepared(prepared)
-    for warning in summary.warnings():
-        _stderr(f"warning: {warning}")
-    return prepared
+            return prepare_corpus([phrased], *options, use_cache=False, log=log, warn=_stderr, cluster=client)
+    return prepare_corpus(
+        params["corpus"],
+        *options,
+        cache_dir=params["cache_dir"],
+        use_cache=not params["no_cache"],
+        log=log,
+        warn=_stderr,
+        cluster=client,
+    )
 
 
 @cli.command(context_settings=CONTEXT_SETTINGS)
@@ -728,6 +764,7 @@ def _prepare(params: dict, log, model=None):
     is_flag=True,
     help="Keep nothing: work in a private temporary directory under $TMPDIR, removed at exit.",
 )
+@cluster_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes; only the summary.")
 def cooccur(**params) -> None:
     """Count the word-word co-occurrence matrix of CORPUS (GloVe's cooccur; cached for training)."""
@@ -738,12 +775,12 @@ def cooccur(**params) -> None:
     memory = DEFAULT_MEMORY_GIB if params["memory"] is None else params["memory"]
     check_memory_gib(memory)
     log = (lambda message: None) if params["quiet"] else _stderr
-    with stage("reading the corpus"):
-        prepared = _prepare(params, log)
-    with stage("counting co-occurrences"):
-        matrix = cooccurrences_for(
-            prepared, options, memory, use_cache=not params["no_cache"], progress=not params["quiet"], log=log
-        )
+    with _cluster(params, log) as client:
+        with stage("reading the corpus"):
+            prepared = _prepare(params, log, client=client)
+        with stage("counting co-occurrences"):
+            use_cache, progress = not params["no_cache"], not params["quiet"]
+            matrix = cooccurrences_for(prepared, options, memory, use_cache, progress, log, cluster=client)
     with stage(f"writing {params['output']}"):
         matrix.save_npz(params["output"], prepared.vocab.words)
     click.echo(f"{matrix.nnz:,} nonzero co-occurrences of {matrix.n_words:,} words; wrote {params['output']}")
@@ -752,13 +789,19 @@ def cooccur(**params) -> None:
 @cli.command(context_settings=CONTEXT_SETTINGS)
 @corpus_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False), required=True, help="Vocabulary file.")
+@cluster_option
 def vocab(**params) -> None:
     """Count CORPUS and write its vocabulary as 'word count' lines (word2vec.c -save-vocab)."""
     corpus_opts, vocab_opts = _corpus_and_vocab_options(params)
     corpus = Corpus(params["corpus"], corpus_opts)
     check_output_path(params["output"], corpus.files)
-    with stage("counting words"):
-        built = Vocabulary.build(corpus, vocab_opts)
+    with stage("counting words"), _cluster(params, _stderr) as client:
+        if client is None:
+            built = Vocabulary.build(corpus, vocab_opts)
+        else:
+            from . import sharded
+
+            built = sharded.count_words(client, corpus, vocab_opts, _stderr)
     built.save(params["output"])
     summary = training.CorpusSummary(
         corpus.stats, len(built), built.total_words, corpus.stats.sentences, built.pruned_below

@@ -132,7 +132,7 @@ class Cooccurrences:
         directory.mkdir(parents=True, exist_ok=True)
         for name in _ARRAYS:
             np.save(directory / f"{name}.npy", getattr(self, name))
-        _write_meta(directory, self.n_words, self.options)
+        write_meta(directory, self.n_words, self.options)
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> Cooccurrences:
@@ -157,7 +157,8 @@ class Cooccurrences:
             )
 
 
-def _write_meta(directory: Path, n_words: int, options: CooccurrenceOptions) -> None:
+def write_meta(directory: Path, n_words: int, options: CooccurrenceOptions) -> None:
+    """Write ``meta.json``: the vocabulary size and the options the matrix was counted with."""
     (directory / "meta.json").write_text(json.dumps({"n_words": n_words, "options": asdict(options)}))
 
 
@@ -240,22 +241,23 @@ class CellSink:
     """Appends (rows, cols, values) blocks to raw files in ``directory``, then turns them into
     ``rows.npy`` (int32), ``cols.npy`` (int32) and ``values.npy`` (float32) on :meth:`close`."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, values_dtype: type = np.float32):
         self.directory = directory
+        self.dtypes = {**_DTYPES, "values": values_dtype}
         directory.mkdir(parents=True, exist_ok=True)
         self.files = {name: open(directory / f"{name}.raw", "wb") for name in _ARRAYS}
         self.count = 0
 
     def write(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
         for name, array in zip(_ARRAYS, (rows, cols, values)):
-            self.files[name].write(np.ascontiguousarray(array, dtype=_DTYPES[name]).tobytes())
+            self.files[name].write(np.ascontiguousarray(array, dtype=self.dtypes[name]).tobytes())
         self.count += rows.shape[0]
 
     def close(self) -> None:
         for name, fh in self.files.items():
             fh.close()
             raw_to_npy(
-                self.directory / f"{name}.raw", self.directory / f"{name}.npy", np.dtype(_DTYPES[name]), self.count
+                self.directory / f"{name}.raw", self.directory / f"{name}.npy", np.dtype(self.dtypes[name]), self.count
             )
 
     @staticmethod
@@ -303,13 +305,55 @@ def count_cooccurrences(
         If no two in-vocabulary words share a window (nothing to count).
     """
     options = options or CooccurrenceOptions()
-    if n_words * n_words >= 1 << (64 - kernels.DISTANCE_BITS):
-        raise ConfigError(f"vocabulary of {n_words:,} words is too large for co-occurrence counting; use --max-vocab")
     if output_dir is None:
         with private_directory("embedkit-cooccur") as out:
             return count_cooccurrences(encoded, n_words, options, out, memory, progress, log)
     started = time.perf_counter()
-    out = Path(output_dir)
+    n_runs, n_spilled = count_into(encoded, n_words, options, Path(output_dir), memory, progress)
+    result = refuse_empty(Cooccurrences.load(output_dir))
+    if log:
+        log(
+            f"co-occurrences: {result.nnz:,} nonzeros ({result.stored:,} stored), {n_runs} "
+            f"sorted run(s) of which {n_spilled} spilled to disk, {time.perf_counter() - started:.1f} s"
+        )
+    return result
+
+
+def split_keys(keys: np.ndarray, n_words: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns (int32) of uint64 cell keys ``row * V + col``."""
+    v = np.uint64(n_words)
+    return (keys // v).astype(np.int32), (keys % v).astype(np.int32)
+
+
+def refuse_empty(result: Cooccurrences) -> Cooccurrences:
+    """``result``, unless it has no cells (CorpusError: nothing to train on)."""
+    if result.stored == 0:
+        window = result.options.window
+        raise CorpusError(f"no co-occurrences: no line has two in-vocabulary words within {window} tokens")
+    return result
+
+
+def count_into(
+    encoded: EncodedCorpus,
+    n_words: int,
+    options: CooccurrenceOptions,
+    out: Path,
+    memory: float,
+    progress: bool,
+    values_dtype: type = np.float32,
+) -> tuple[int, int]:
+    """The work of :func:`count_cooccurrences`: the matrix of ``encoded`` into ``out`` (sorted
+    ``rows``/``cols``/``values`` ``.npy`` and ``meta.json``; values ``values_dtype``, float64 for
+    the parts of a cluster count that are summed again). Returns (runs, runs spilled); an empty
+    matrix is not an error here.
+
+    Raises
+    ------
+    ConfigError
+        As :func:`count_cooccurrences`.
+    """
+    if n_words * n_words >= 1 << (64 - kernels.DISTANCE_BITS):
+        raise ConfigError(f"vocabulary of {n_words:,} words is too large for co-occurrence counting; use --max-vocab")
     out.mkdir(parents=True, exist_ok=True)
     plan = _MemoryPlan.for_budget(memory, n_words, options.window, encoded.max_sentence_length)
     dense = np.zeros((plan.dense_rows, n_words), dtype=np.float64)
@@ -343,27 +387,17 @@ def count_cooccurrences(
             runs.add(*_collapse_events(events[:n_events], weighted))
         n_runs, n_spilled = len(runs.runs), runs.spilled
         del events, buffers
-        sink = CellSink(out)
+        sink = CellSink(out, values_dtype)
         _write_dense(dense, sink, plan.merge_cells)
         del dense
         for keys, sums in runs.merged_ranges(plan.merge_cells):
-            sink.write(
-                (keys // np.uint64(n_words)).astype(np.int32), (keys % np.uint64(n_words)).astype(np.int32), sums
-            )
+            sink.write(*split_keys(keys, n_words), sums)
         sink.close()
-        _write_meta(out, n_words, options)
+        write_meta(out, n_words, options)
     finally:
         runs.runs.clear()
         shutil.rmtree(spill_dir, ignore_errors=True)
-    result = Cooccurrences.load(out)
-    if result.stored == 0:
-        raise CorpusError(f"no co-occurrences: no line has two in-vocabulary words within {options.window} tokens")
-    if log:
-        log(
-            f"co-occurrences: {result.nnz:,} nonzeros ({result.stored:,} stored), {n_runs} "
-            f"sorted run(s) of which {n_spilled} spilled to disk, {time.perf_counter() - started:.1f} s"
-        )
-    return result
+    return n_runs, n_spilled
 
 
 def _collapse_events(events: np.ndarray, weighted: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -390,6 +424,7 @@ def cooccurrences_for(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     warn: Callable[[str], None] | None = None,
+    cluster=None,
 ) -> Cooccurrences:
     """The co-occurrence matrix of a prepared corpus, counted once and cached beside it.
 
@@ -402,6 +437,10 @@ def cooccurrences_for(
     mapped from the removed files).
 
     ``warn`` receives warning lines (default ``prepared.warn``, else ``log``, else standard error).
+    With ``cluster`` (a ``distributed.Client``) a matrix not in the cache is counted on the
+    cluster (:mod:`embedkit.sharded_cooccur`; ``memory`` is then each worker's budget) into the
+    same entry; that needs the corpus in a cache entry the workers can read (ClusterError
+    otherwise).
     """
     n_words = len(prepared.vocab)
     warn = warn or prepared.warn or log or stderr_warning
@@ -411,7 +450,13 @@ def cooccurrences_for(
         target = prepared.directory / f"cooccur-{entry_key(inputs, 12)}"
 
     def build(work: Path) -> None:
-        count_cooccurrences(prepared.encoded, n_words, options, work, memory, progress, log)
+        if cluster is None:
+            count_cooccurrences(prepared.encoded, n_words, options, work, memory, progress, log)
+            return
+        from .sharded_cooccur import count_on_cluster
+
+        count_on_cluster(cluster, prepared, options, work, memory, log or (lambda message: None))
+        refuse_empty(Cooccurrences.load(work))
 
     def open_entry(directory: Path, manifest: Manifest | None) -> Cooccurrences:
         if manifest is not None:

@@ -212,24 +212,36 @@ class Corpus:
 
     def __iter__(self) -> Iterator[list[str]]:
         self.stats = stats = CorpusStats(files=len(self.files))
-        tokenize = self._tokenizer()
-        limit = self.options.max_sentence_length
         for path in self.files:
             stats.bytes += path.stat().st_size
-            for line in self._decoded_lines(path, stats):
-                tokens = tokenize(line)
-                stats.lines += 1
-                if not tokens:
-                    continue
-                stats.tokens += len(tokens)
-                if len(tokens) <= limit:
-                    stats.sentences += 1
-                    yield tokens
-                    continue
-                stats.split_lines += 1
-                for start in range(0, len(tokens), limit):
-                    stats.sentences += 1
-                    yield tokens[start : start + limit]
+            yield from self.sentences(Shard(str(path)), stats)
+
+    def sentences(self, shard: Shard, stats: CorpusStats) -> Iterator[list[str]]:
+        """The sentences of one shard (a whole file or a byte range of lines), counted into
+        ``stats`` (all but ``files`` and ``bytes``); the shards of :func:`plan_shards`, read in
+        order, give exactly the sentences of the whole corpus.
+
+        Raises
+        ------
+        CorpusError
+            As iterating the corpus; line numbers count from the start of the file.
+        """
+        tokenize = self._tokenizer()
+        limit = self.options.max_sentence_length
+        for line in self._decoded_lines(Path(shard.path), stats, shard.start, shard.stop):
+            tokens = tokenize(line)
+            stats.lines += 1
+            if not tokens:
+                continue
+            stats.tokens += len(tokens)
+            if len(tokens) <= limit:
+                stats.sentences += 1
+                yield tokens
+                continue
+            stats.split_lines += 1
+            for start in range(0, len(tokens), limit):
+                stats.sentences += 1
+                yield tokens[start : start + limit]
 
     def _tokenizer(self):
         lower = self.options.lowercase
@@ -238,25 +250,31 @@ class Corpus:
             return (lambda s: findall(s.lower())) if lower else findall
         return (lambda s: s.lower().split()) if lower else str.split
 
-    def _decoded_lines(self, path: Path, stats: CorpusStats) -> Iterator[str]:
-        """The lines of ``path`` as text: a leading UTF-8 byte-order mark dropped, NUL bytes refused."""
+    def _decoded_lines(self, path: Path, stats: CorpusStats, start: int = 0, stop: int | None = None) -> Iterator[str]:
+        """The lines of ``path`` (of bytes ``[start, stop)``, which begin and end at line
+        boundaries, for a plain file) as text: a leading UTF-8 byte-order mark dropped, NUL
+        bytes refused."""
         policy = self.options.encoding_errors
         try:
             with open_binary(path) as fh:
+                if start:
+                    fh.seek(start)
                 head = fh.peek(_SNIFF_BYTES)[:_SNIFF_BYTES] if hasattr(fh, "peek") else b""
                 if b"\x00" in head:  # refused before a binary file's first "line" is read whole
-                    raise _binary_file(path, head.count(b"\n", 0, head.index(b"\x00")) + 1)
-                for number, raw in enumerate(fh, start=1):
-                    if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                    line = _lines_before(path, start) + head.count(b"\n", 0, head.index(b"\x00")) + 1
+                    raise _binary_file(path, line)
+                lines = fh if stop is None else _lines_until(fh, start, stop)
+                for number, raw in enumerate(lines, start=1):
+                    if number == 1 and start == 0 and raw.startswith(codecs.BOM_UTF8):
                         raw = raw[len(codecs.BOM_UTF8) :]
                     if b"\x00" in raw:
-                        raise _binary_file(path, number)
+                        raise _binary_file(path, _lines_before(path, start) + number)
                     try:
                         yield raw.decode("utf-8")
                     except UnicodeDecodeError as exc:
                         if policy == "strict":
                             raise CorpusError(
-                                f"{path}:{number}: invalid UTF-8 at byte {exc.start} "
+                                f"{path}:{_lines_before(path, start) + number}: invalid UTF-8 at byte {exc.start} "
                                 "(use --encoding-errors replace or ignore)"
                             ) from None
                         stats.invalid_utf8_lines += 1
@@ -265,6 +283,83 @@ class Corpus:
             raise CorpusError(f"cannot read {path}: {describe_os_error(exc)}") from None
         except (EOFError, lzma.LZMAError, zlib.error) as exc:
             raise CorpusError(f"cannot read {path}: {exc} (a damaged or truncated compressed file)") from None
+
+
+@dataclass(frozen=True)
+class Shard:
+    """A piece of a corpus one worker reads: bytes ``[start, stop)`` of a plain file, both at
+    line starts (``stop`` None: to the end), or a whole compressed file."""
+
+    path: str
+    start: int = 0
+    stop: int | None = None
+
+
+#: The smallest byte range a plain file is split into (smaller pieces cost more than they save).
+MIN_SHARD_BYTES = 1 << 22
+
+
+def plan_shards(files: Sequence[Path], target_bytes: int) -> list[Shard]:
+    """Cut the corpus into shards in corpus order: each plain file into byte ranges of about
+    ``target_bytes`` (at least :data:`MIN_SHARD_BYTES`) that end just after a newline, each
+    compressed file whole (its stream cannot be entered in the middle).
+
+    Raises
+    ------
+    CorpusError
+        If a file cannot be read.
+    """
+    step = max(int(target_bytes), MIN_SHARD_BYTES)
+    shards: list[Shard] = []
+    for path in files:
+        try:
+            size = path.stat().st_size
+            if path.suffix.lower() in _OPENERS or size <= step:
+                shards.append(Shard(str(path)))
+                continue
+            with open(path, "rb") as fh:
+                start = 0
+                while start < size:
+                    stop = _next_line_start(fh, start + step, size)
+                    shards.append(Shard(str(path), start, None if stop >= size else stop))
+                    start = stop
+        except OSError as exc:
+            raise CorpusError(f"cannot read {path}: {describe_os_error(exc)}") from None
+    return shards
+
+
+def _next_line_start(fh: BinaryIO, offset: int, size: int) -> int:
+    """The first line start at or after ``offset`` (``size`` if no newline follows)."""
+    if offset >= size:
+        return size
+    fh.seek(offset - 1)  # a newline just before ``offset`` makes ``offset`` a line start
+    while block := fh.read(1 << 16):
+        newline = block.find(b"\n")
+        if newline >= 0:
+            return min(offset + newline, size)
+        offset += len(block)
+    return size
+
+
+def _lines_until(fh: BinaryIO, position: int, stop: int) -> Iterator[bytes]:
+    """The lines of ``fh`` (at byte ``position``, a line start) that start before ``stop``."""
+    for raw in fh:
+        if position >= stop:
+            return
+        position += len(raw)
+        yield raw
+
+
+def _lines_before(path: Path, offset: int) -> int:
+    """Newlines in the first ``offset`` bytes of a plain file (for the line numbers of errors)."""
+    if not offset:
+        return 0
+    count = 0
+    with open(path, "rb") as fh:
+        while offset > 0 and (block := fh.read(min(offset, 1 << 24))):
+            count += block.count(b"\n")
+            offset -= len(block)
+    return count
 
 
 def _binary_file(path: Path, line: int) -> CorpusError:

@@ -189,7 +189,7 @@ class EncodedCorpus:
         kept_before_end = np.zeros(ends.shape[0] + 1, dtype=np.int64)  # [s + 1]: kept tokens up to s's end
         written, position, resolved = 0, 0, 0
         with open(raw_path, "rb") as raw, open(directory / "ids.npy", "wb") as out:
-            _write_npy_header(out, np.dtype(np.int32), n_kept)
+            write_npy_header(out, np.dtype(np.int32), n_kept)
             while block := raw.read(4 * _REMAP_TOKENS):
                 ids = mapping[np.frombuffer(block, dtype=np.int32)]
                 kept = ids >= 0
@@ -217,7 +217,7 @@ class EncodedCorpus:
         return cls(directory / "ids.npy", np.load(directory / "sentence_starts.npy"))
 
 
-def _write_npy_header(out, dtype: np.dtype, count: int) -> None:
+def write_npy_header(out, dtype: np.dtype, count: int) -> None:
     """Write the ``.npy`` header of a 1-d C-order array of ``count`` ``dtype`` items; the data follows."""
     header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": (count,)}
     np.lib.format.write_array_header_1_0(out, header)
@@ -226,7 +226,7 @@ def _write_npy_header(out, dtype: np.dtype, count: int) -> None:
 def raw_to_npy(raw_path: Path, npy_path: Path, dtype: np.dtype, count: int) -> None:
     """Prefix a raw little-endian array file with an ``.npy`` header (streamed, then removed)."""
     with open(npy_path, "wb") as out, open(raw_path, "rb") as raw:
-        _write_npy_header(out, dtype, count)
+        write_npy_header(out, dtype, count)
         shutil.copyfileobj(raw, out, 1 << 24)
     raw_path.unlink()
 
@@ -292,6 +292,7 @@ def prepare_corpus(
     use_cache: bool = True,
     log: Callable[[str], None] | None = None,
     warn: Callable[[str], None] | None = None,
+    cluster=None,
 ) -> PreparedCorpus:
     """Read, count and encode a corpus, or load the result from the cache.
 
@@ -315,6 +316,10 @@ def prepare_corpus(
     warn : callable, optional
         Receives warning lines (``"warning: ..."``); default ``log``, or standard error if
         ``log`` is None.
+    cluster : distributed.Client, optional
+        Count and encode on this Dask cluster (:mod:`embedkit.sharded`) when the entry must be
+        built; the entry is the same as the one-process pass builds. The corpus and the cache
+        directory must be on storage every worker sees.
 
     Raises
     ------
@@ -322,6 +327,8 @@ def prepare_corpus(
         Missing, empty or binary corpus; no word reaching ``min_count``.
     StorageError
         If not even the private temporary directory can be written.
+    ClusterError
+        If a worker cannot read the corpus or write the cache entry.
     """
     corpus_options = corpus_options or CorpusOptions()
     vocab_options = vocab_options or VocabOptions()
@@ -339,7 +346,12 @@ def prepare_corpus(
 
     def build(work: Path) -> None:
         log(f"counting words in {len(corpus.files)} file(s)")
-        vocab, encoded = count_and_encode(corpus, vocab_options, work)
+        if cluster is None:
+            vocab, encoded = count_and_encode(corpus, vocab_options, work)
+        else:
+            from . import sharded
+
+            vocab, encoded = sharded.count_and_encode(cluster, corpus, vocab_options, work, log)
         counted: CorpusStats = corpus.stats
         log(f"vocabulary: {len(vocab):,} words of {counted.tokens:,} tokens, encoded")
         vocab.save(work / "vocab.txt")

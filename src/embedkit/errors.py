@@ -62,6 +62,11 @@ class StorageError(EmbedkitError):
     """The file system refused a read or a write (disk full, permission, read-only, not a file)."""
 
 
+class ClusterError(EmbedkitError):
+    """A Dask cluster cannot be used: Dask missing, scheduler unreachable, no workers, versions
+    differ, or a worker cannot see the data."""
+
+
 class Interrupted(BaseException):
     """SIGINT, SIGTERM or SIGHUP arrived; raised from the signal handler so that every
     ``finally`` block and temporary-file cleanup runs before the process exits 128 + signal.
