@@ -5,8 +5,8 @@ tokens, 400 MB of plain text) into one file, so the cluster pass cuts it into by
 run is its own process with an empty cache directory, started once the machine is idle
 (``_benchutil.measured_run``), serial and cluster alternating, ``--runs`` times each (default 2).
 Reported per run: the pass's seconds (``prepare_corpus``: read, count, encode, write the cache
-entry), then GloVe's co-occurrence counting (window 10, 1/d, 4 GiB in all: one process gets 4,
-each of N workers 4/N), for the cluster also the seconds to start the ``LocalCluster`` and
+entry), then GloVe's co-occurrence counting (window 10, 1/d, the default ``--memory`` 4 GiB,
+which on a cluster is each worker's budget), for the cluster also the seconds to start the ``LocalCluster`` and
 connect, the peak RSS of the client process, and the SHA-256 of the entry's ``vocab.txt``,
 ``ids.npy``, ``sentence_starts.npy`` and of the matrix's ``rows``/``cols``/``values``, which
 must be equal for all runs.
@@ -40,7 +40,8 @@ from _benchutil import (
 
 ENTRY_FILES = ("vocab.txt", "ids.npy", "sentence_starts.npy")
 COOCCUR_FILES = ("rows.npy", "cols.npy", "values.npy")
-#: GloVe's co-occurrences (window 10, symmetric, 1/d); the memory budget in all, split over the workers.
+#: GloVe's co-occurrences (window 10, symmetric, 1/d); the default ``--memory``, which is each
+#: worker's budget on a cluster (so N workers may use N times as much in all).
 COOCCUR_MEMORY_GIB = 4.0
 
 
@@ -71,8 +72,8 @@ def run_worker(mode: str, corpus: str, cache: str, workers: int) -> dict:
         prepared = prepare_corpus([corpus], cache_dir=cache, cluster=client)
         result["pass_s"] = time.perf_counter() - started
         started = time.perf_counter()
-        memory = COOCCUR_MEMORY_GIB / (workers if client else 1)
-        matrix = cooccurrences_for(prepared, CooccurrenceOptions(window=10), memory, progress=False, cluster=client)
+        options = CooccurrenceOptions(window=10)
+        matrix = cooccurrences_for(prepared, options, COOCCUR_MEMORY_GIB, progress=False, cluster=client)
         result["cooccur_s"] = time.perf_counter() - started
     entry = next(prepared.directory.glob("cooccur-*"))
     result.update(
@@ -125,7 +126,7 @@ def main() -> None:
         "workers": args.workers,
         "threads_per_worker": 1,
         "corpus": corpus.name,
-        "cooccurrences": f"window 10, symmetric, 1/d; memory {COOCCUR_MEMORY_GIB:g} GiB in all (split over workers)",
+        "cooccurrences": f"window 10, symmetric, 1/d; --memory {COOCCUR_MEMORY_GIB:g} GiB per process",
     }
     payload = {"settings": settings, "machine": machine(), "versions": versions(), "rows": rows}
     write_text(results / f"sharded-{stamp}.json", json.dumps(payload, indent=1) + "\n")

@@ -24,6 +24,7 @@ shard again and rewrites its own file).
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,7 +92,8 @@ def count_shard(corpus: Corpus, shard: Shard, ids_path: str | None) -> ShardCoun
 
 def merge_counts(left: ShardCount, right: ShardCount) -> ShardCount:
     """Sum two shards' counts and statistics, ``left``'s words first, then ``right``'s new words
-    in their order. The result is a ShardCount, which Dask pickles whole (see :class:`VocabIndex`)."""
+    in their order. The result is a ShardCount, an object Dask pickles whole (a bare dict it
+    sends item by item, many times slower)."""
     merged = dict(left.counts)
     get = merged.get
     for word, count in right.counts.items():
@@ -116,15 +118,24 @@ class ShardIds:
 
 @dataclass(frozen=True)
 class VocabIndex:
-    """``word -> id`` of the vocabulary, wrapped so that Dask pickles it whole (a bare dict is
-    sent item by item: 2 s instead of 0.05 s for 40k words)."""
+    """The vocabulary's words, most frequent first, as one UTF-8 blob of ``\n``-separated words
+    (words never hold a newline): Dask sends it as one buffer, where a ``word -> id`` dict costs
+    a second to scatter for 130k words."""
 
-    ids: dict[str, int]
+    blob: bytes
+
+    @classmethod
+    def of(cls, vocab: Vocabulary) -> VocabIndex:
+        return cls("\n".join(vocab.words).encode("utf-8"))
+
+    def ids(self) -> dict[str, int]:
+        """``word -> id``."""
+        return {word: i for i, word in enumerate(self.blob.decode("utf-8").split("\n"))}
 
 
 def map_shard(shard: ShardCount, index: VocabIndex) -> ShardIds:
     """The vocabulary ids of a shard's words (runs on a worker)."""
-    get = index.ids.get
+    get = index.ids().get
     mapping = np.fromiter((get(word, -1) for word in shard.counts), dtype=np.int32, count=len(shard.counts))
     counts = np.fromiter(shard.counts.values(), dtype=np.int64, count=len(shard.counts))
     return ShardIds(mapping, int(counts[mapping >= 0].sum()))
@@ -165,16 +176,20 @@ def _count(client, corpus: Corpus, directory: Path | None, log: Callable[[str], 
     shards = plan_shards(corpus.files, target)
     log(f"cluster corpus pass: {len(shards)} shard(s) on {n_workers(client)} worker(s)")
     ids_paths = [None if directory is None else str(directory / f"shard-{i:06d}.ids") for i in range(len(shards))]
+    started = time.perf_counter()
     counted = client.map(count_shard, [corpus] * len(shards), shards, ids_paths, pure=False)
     wait(counted)
     for future in counted:  # the first failure in corpus order, as the serial pass reports it
         if future.status == "error":
             raise future.exception()
+    log(f"counted in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
     level = counted
     while len(level) > 1:
         pairs = [level[i : i + 2] for i in range(0, len(level), 2)]
         level = [client.submit(merge_counts, *pair, pure=False) if len(pair) == 2 else pair[0] for pair in pairs]
     total = level[0].result()
+    log(f"counts merged in {time.perf_counter() - started:.1f} s")
     stats = dataclasses.replace(
         total.stats, files=len(corpus.files), bytes=sum(path.stat().st_size for path in corpus.files)
     )
@@ -225,7 +240,7 @@ def count_and_encode(
     counted, merged, corpus.stats = _count(client, corpus, directory, log)
     try:
         vocab = _cut(merged, options, log)
-        index = client.scatter(VocabIndex(vocab.index), broadcast=True)
+        index = client.scatter(VocabIndex.of(vocab), broadcast=True)
         mapped = client.map(map_shard, counted, index=index, pure=False)
         kept = client.gather(client.map(kept_tokens, mapped, pure=False))
         offsets = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])
