@@ -30,7 +30,7 @@ distributed = pytest.importorskip("distributed", reason="the dask extra is not i
 @pytest.fixture(scope="module")
 def client():
     with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster,
         distributed.Client(cluster) as connected,
     ):
         yield connected
@@ -65,10 +65,13 @@ def messy_corpus(tmp_path) -> list[Path]:
     with gzip.open(root / "c.txt.gz", "wb") as fh:
         fh.write(_messy_text(3, 400))
     (root / "d.txt").write_bytes(b"\n\n   \n")
+    (root / "e.txt").write_bytes(b"")
+    (root / "f.txt").write_bytes(_messy_text(4, 300).replace(b"\n", b"\r\n"))  # CRLF line ends
     return [root]
 
 
 OPTIONS = (CorpusOptions(max_sentence_length=10), VocabOptions(min_count=3))
+CACHE = "EMBEDKIT_CACHE_DIR"
 
 
 def _files(directory: Path) -> dict[str, bytes]:
@@ -165,7 +168,7 @@ def test_a_worker_that_cannot_read_the_data_is_named(client, tmp_path):
 
 def test_workers_with_another_embedkit_are_refused(client, monkeypatch):
     monkeypatch.setattr(cluster_module, "_embedkit_version", lambda: "0.0.0")
-    with pytest.raises(ClusterError, match=r"runs embedkit 0\.0\.0, this client .*: install one version"):
+    with pytest.raises(ClusterError, match=r"runs embedkit 0\.0\.0, this client .*: install one"):
         with open_cluster(ClusterSpec(address=client.scheduler.address)):
             pass
 
@@ -193,9 +196,24 @@ def test_bad_cluster_options_are_one_line_errors(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_vocab_on_local_worker_processes_equals_the_serial_command(messy_corpus, tmp_path):
-    serial, spread = tmp_path / "serial.txt", tmp_path / "spread.txt"
-    assert cli_run("vocab", *messy_corpus, "-o", serial, "--min-count", "2").exit_code == 0
-    outcome = cli_run("vocab", *messy_corpus, "-o", spread, "--min-count", "2", "--cluster", "local:2")
+@pytest.mark.parametrize("command,name", [("vocab", "v.txt"), ("cooccur", "x.npz")])
+def test_commands_on_local_worker_processes_equal_the_serial_ones(messy_corpus, tmp_path, command, name):
+    serial, spread = tmp_path / "serial", tmp_path / "spread"
+    for out in (serial, spread):
+        out.mkdir()
+
+    def run(out, *more):  # each in its own cache, so the second does not find the first's entry
+        return cli_run(command, *messy_corpus, "-o", out / name, "--min-count", "2", *more, env={CACHE: str(out)})
+
+    assert run(serial).exit_code == 0
+    outcome = run(spread, "--cluster", "local:2")
     assert outcome.exit_code == 0, outcome.output
-    assert spread.read_bytes() == serial.read_bytes()
+    assert (spread / name).read_bytes() == (serial / name).read_bytes()
+
+
+@pytest.mark.slow
+def test_glove_on_a_cluster_counts_there_and_trains_from_the_cache(messy_corpus, tmp_path):
+    args = ["train", "--model", "glove", *messy_corpus, "--min-count", "2", "--dim", "8", "--iter", "2"]
+    outcome = cli_run(*args, "-o", tmp_path / "g.bin", "--cluster", "local:1", "--threads", "1")
+    assert outcome.exit_code == 0, outcome.output
+    assert "cluster co-occurrences" in outcome.output and "counting 0.0 s" in outcome.output

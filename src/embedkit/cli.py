@@ -550,8 +550,11 @@ def train(**params) -> None:
             _check_model_output(
                 params["save_model"], [*inputs, params["output"], *filter(None, [params["save_vocab"]])]
             )
-    with stage("reading the corpus"):
-        prepared = _prepare(params, log, model)
+    with _cluster(params, log) as client:
+        with stage("reading the corpus"):
+            prepared = _prepare(params, log, model, client)
+        if client is not None and not params["no_cache"]:
+            _count_cooccurrences_on(client, prepared, config, log, progress=not params["quiet"])
     output_bytes = _output_bytes(prepared.vocab, config)
     check_free_space(params["output"], output_bytes)
     # Trainers are imported from here on: numba (~150 MB resident) loads only after the corpus
@@ -582,6 +585,17 @@ def train(**params) -> None:
             model.save(model_dir)
             summary += f"; model in {model_dir}"
     click.echo(f"{summary}; wrote {params['output']}")
+
+
+def _count_cooccurrences_on(client, prepared, config, log, progress: bool) -> None:
+    """For GloVe and PPMI: count the co-occurrences on the cluster into the cache, where the
+    trainer finds them (numba's kernels load here, not before)."""
+    from .cooccur import CooccurrenceOptions, cooccurrences_for
+
+    if CooccurrenceOptions.counted_by(config):
+        with stage("counting co-occurrences"):
+            options = CooccurrenceOptions.of(config)
+            cooccurrences_for(prepared, options, config.memory, True, progress, log, cluster=client)
 
 
 #: ``train`` options besides config fields that may accompany --resume / --init-from (the rest

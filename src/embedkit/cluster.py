@@ -1,7 +1,7 @@
 """Connecting to a Dask cluster (``--cluster``): a local one started in-process, or a scheduler.
 
 ``local`` starts a :class:`distributed.LocalCluster` with one single-threaded worker process per
-core, ``local:N`` with N, and ``tcp://HOST:PORT`` (or ``tls://``) connects to a running
+core this process may use, ``local:N`` with N, and ``tcp://HOST:PORT`` (or ``tls://``) connects to a running
 scheduler (``dask scheduler`` / ``dask worker``, dask-jobqueue on SLURM). Dask is the optional
 extra ``embedkit[dask]``; without it ``--cluster`` is a one-line error and nothing else changes.
 
@@ -14,6 +14,7 @@ failure is one :class:`~embedkit.errors.ClusterError` line.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from .errors import ClusterError
 
-#: Seconds to wait for a scheduler to answer, and for a local cluster's workers to start.
+#: Seconds to wait for a scheduler to answer and to have a worker.
 CONNECT_TIMEOUT_S = 20
 _LOCAL = re.compile(r"local(?::(\d+))?")
 
@@ -48,7 +49,7 @@ class ClusterSpec:
         """
         local = _LOCAL.fullmatch(text.strip())
         if local:
-            workers = int(local.group(1)) if local.group(1) else (os.cpu_count() or 1)
+            workers = int(local.group(1)) if local.group(1) else len(os.sched_getaffinity(0))
             if workers < 1:
                 raise ClusterError("--cluster local:N needs N >= 1 workers")
             return cls(workers=workers)
@@ -84,7 +85,7 @@ def open_cluster(spec: ClusterSpec, log: Callable[[str], None] = lambda message:
                     n_workers=spec.workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # a free port: never "8787 is already in use"
                     silence_logs=logging.ERROR,
                 )
             except (RuntimeError, OSError) as exc:
@@ -103,6 +104,10 @@ def open_cluster(spec: ClusterSpec, log: Callable[[str], None] = lambda message:
         yield client
 
 
+#: The packages whose versions must agree between the client and every worker.
+_SAME_VERSIONS = ("python", "dask", "distributed", "cloudpickle", "msgpack")
+
+
 def _check_versions(client, address: str) -> int:
     """The number of workers, after checking they run the client's Python, Dask and embedkit."""
     try:
@@ -110,19 +115,24 @@ def _check_versions(client, address: str) -> int:
     except TimeoutError:
         message = f"the Dask scheduler at {address} has no workers (start them: dask worker {address})"
         raise ClusterError(message) from None
-    try:
-        client.get_versions(check=True)
-    except ValueError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise ClusterError(f"Dask versions differ between this client and the cluster: {first}") from None
+    versions = client.get_versions()
+    ours = versions["client"]["packages"]
+    for worker, info in versions["workers"].items():
+        theirs = info["packages"]
+        for package in _SAME_VERSIONS:
+            if theirs.get(package) != ours.get(package):
+                raise ClusterError(
+                    f"worker {worker} runs {package} {theirs.get(package)}, this client {ours.get(package)}: "
+                    "install the same versions everywhere"
+                )
     from . import __version__
 
-    theirs = client.run(_embedkit_version)
-    wrong = {worker: version for worker, version in theirs.items() if version != __version__}
-    if wrong:
-        worker, version = next(iter(wrong.items()))
-        raise ClusterError(f"worker {worker} runs embedkit {version}, this client {__version__}: install one version")
-    return len(theirs)
+    for worker, version in client.run(_embedkit_version, on_error="return").items():
+        if isinstance(version, BaseException):
+            raise ClusterError(f"worker {worker} cannot import embedkit ({version}): install embedkit {__version__}")
+        if version != __version__:
+            raise ClusterError(f"worker {worker} runs embedkit {version}, this client {__version__}: install one")
+    return len(versions["workers"])
 
 
 def _embedkit_version() -> str:
@@ -131,9 +141,24 @@ def _embedkit_version() -> str:
     return __version__
 
 
+@contextlib.contextmanager
+def cluster_errors(what: str) -> Iterator[None]:
+    """Turn what Dask raises when workers die or the connection drops into one ClusterError line
+    (errors of embedkit's own pass through)."""
+    distributed = _distributed()
+    try:
+        yield
+    except distributed.KilledWorker as exc:
+        raise ClusterError(f"{what}: a task killed its workers ({exc}); check their memory (--memory)") from None
+    except (distributed.CancelledError, asyncio.CancelledError) as exc:
+        raise ClusterError(f"{what}: the cluster cancelled the work ({exc or 'workers lost'})") from None
+    except (distributed.comm.CommClosedError, TimeoutError) as exc:
+        raise ClusterError(f"{what}: lost the connection to the cluster ({type(exc).__name__}: {exc})") from None
+
+
 def n_workers(client) -> int:
     """Workers the scheduler knows now."""
-    return len(client.scheduler_info()["workers"])
+    return len(client.nthreads())
 
 
 def check_workers_see(client, files: Sequence[Path], directory: Path | None = None) -> None:

@@ -76,6 +76,16 @@ class CooccurrenceOptions:
         if not 1 <= self.window <= kernels.MAX_WINDOW:
             raise ConfigError(f"window must be in 1..{kernels.MAX_WINDOW} for co-occurrence counting")
 
+    @classmethod
+    def of(cls, config) -> CooccurrenceOptions:
+        """The options of a GloVe or PPMI config (its ``window``, ``symmetric``, ``distance_weighting``)."""
+        return cls(config.window, config.symmetric, config.distance_weighting)
+
+    @staticmethod
+    def counted_by(config) -> bool:
+        """Whether training ``config`` counts co-occurrences (GloVe, PPMI)."""
+        return all(hasattr(config, name) for name in ("window", "symmetric", "distance_weighting"))
+
 
 @dataclass
 class Cooccurrences:

@@ -257,12 +257,11 @@ class Corpus:
         policy = self.options.encoding_errors
         try:
             with open_binary(path) as fh:
-                if start:
-                    fh.seek(start)
-                head = fh.peek(_SNIFF_BYTES)[:_SNIFF_BYTES] if hasattr(fh, "peek") else b""
+                if start:  # a shard after the first: its lines are checked one by one below, so
+                    fh.seek(start)  # that the first error in the file is reported, as by one reader
+                head = fh.peek(_SNIFF_BYTES)[:_SNIFF_BYTES] if hasattr(fh, "peek") and not start else b""
                 if b"\x00" in head:  # refused before a binary file's first "line" is read whole
-                    line = _lines_before(path, start) + head.count(b"\n", 0, head.index(b"\x00")) + 1
-                    raise _binary_file(path, line)
+                    raise _binary_file(path, head.count(b"\n", 0, head.index(b"\x00")) + 1)
                 lines = fh if stop is None else _lines_until(fh, start, stop)
                 for number, raw in enumerate(lines, start=1):
                     if number == 1 and start == 0 and raw.startswith(codecs.BOM_UTF8):
@@ -343,9 +342,7 @@ def _next_line_start(fh: BinaryIO, offset: int, size: int) -> int:
 
 def _lines_until(fh: BinaryIO, position: int, stop: int) -> Iterator[bytes]:
     """The lines of ``fh`` (at byte ``position``, a line start) that start before ``stop``."""
-    for raw in fh:
-        if position >= stop:
-            return
+    while position < stop and (raw := fh.readline()):
         position += len(raw)
         yield raw
 

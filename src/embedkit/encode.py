@@ -18,6 +18,7 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -185,29 +186,14 @@ class EncodedCorpus:
         Streams blocks of ``_REMAP_TOKENS`` ids; sentences left empty are dropped, as by
         :meth:`encode`. Raises ``RuntimeError`` if the ids do not add up to ``n_kept``.
         """
-        ends = np.cumsum(lengths, dtype=np.int64)
-        kept_before_end = np.zeros(ends.shape[0] + 1, dtype=np.int64)  # [s + 1]: kept tokens up to s's end
-        written, position, resolved = 0, 0, 0
         with open(raw_path, "rb") as raw, open(directory / "ids.npy", "wb") as out:
             write_npy_header(out, np.dtype(np.int32), n_kept)
-            while block := raw.read(4 * _REMAP_TOKENS):
-                ids = mapping[np.frombuffer(block, dtype=np.int32)]
-                kept = ids >= 0
-                out.write(ids[kept].tobytes())
-                running = np.cumsum(kept, dtype=np.int64)
-                position += ids.shape[0]
-                done = int(np.searchsorted(ends, position, side="right"))  # sentences ending in this block
-                kept_before_end[resolved + 1 : done + 1] = (
-                    written + running[ends[resolved:done] - (position - ids.shape[0]) - 1]
-                )
-                written += int(running[-1])
-                resolved = done
+            written, sentence_lengths = remap_ids(raw, out, lengths, mapping)
         raw_path.unlink()
-        if written != n_kept or resolved != ends.shape[0]:
+        if written != n_kept:
             raise RuntimeError(f"encoding wrote {written:,} ids, the vocabulary counts {n_kept:,}")
-        sentence_lengths = np.diff(kept_before_end)
-        starts = np.zeros(np.count_nonzero(sentence_lengths) + 1, dtype=np.int64)
-        np.cumsum(sentence_lengths[sentence_lengths > 0], out=starts[1:])
+        starts = np.zeros(sentence_lengths.shape[0] + 1, dtype=np.int64)
+        np.cumsum(sentence_lengths, out=starts[1:])
         np.save(directory / "sentence_starts.npy", starts)
         return cls.load(directory)
 
@@ -215,6 +201,48 @@ class EncodedCorpus:
     def load(cls, directory: Path) -> EncodedCorpus:
         """Open the arrays written by :meth:`encode` (ids stay on disk)."""
         return cls(directory / "ids.npy", np.load(directory / "sentence_starts.npy"))
+
+
+def remap_ids(raw: BinaryIO, out: BinaryIO, lengths: np.ndarray, mapping: np.ndarray) -> tuple[int, np.ndarray]:
+    """Stream provisional ids from ``raw`` to vocabulary ids written to ``out`` (at its position),
+    dropping those ``mapping`` sends to -1, in blocks of ``_REMAP_TOKENS``.
+
+    Parameters
+    ----------
+    lengths : int64 (S,)
+        Tokens of each sentence in ``raw`` (all of them, in or out of the vocabulary).
+    mapping : int32 (W,)
+        Vocabulary id of each provisional id, -1 for a word not in the vocabulary.
+
+    Returns
+    -------
+    written : int
+        Ids written.
+    sentence_lengths : int64 (S',)
+        Kept tokens of each sentence that keeps at least one (the others are dropped).
+
+    Raises
+    ------
+    RuntimeError
+        If ``raw`` holds another number of ids than ``lengths`` adds up to.
+    """
+    ends = np.cumsum(lengths, dtype=np.int64)
+    kept_before_end = np.zeros(ends.shape[0] + 1, dtype=np.int64)  # [s + 1]: kept tokens up to s's end
+    written, position, resolved = 0, 0, 0
+    while block := raw.read(4 * _REMAP_TOKENS):
+        ids = mapping[np.frombuffer(block, dtype=np.int32)]
+        kept = ids >= 0
+        out.write(ids[kept].tobytes())
+        running = np.cumsum(kept, dtype=np.int64)
+        block_start, position = position, position + ids.shape[0]
+        done = int(np.searchsorted(ends, position, side="right"))  # sentences ending in this block
+        kept_before_end[resolved + 1 : done + 1] = written + running[ends[resolved:done] - block_start - 1]
+        written += int(running[-1])
+        resolved = done
+    if resolved != ends.shape[0] or position != (int(ends[-1]) if ends.shape[0] else 0):
+        raise RuntimeError(f"{position:,} provisional ids for sentences of {int(ends[-1]) if ends.shape[0] else 0:,}")
+    sentence_lengths = np.diff(kept_before_end)
+    return written, sentence_lengths[sentence_lengths > 0]
 
 
 def write_npy_header(out, dtype: np.dtype, count: int) -> None:

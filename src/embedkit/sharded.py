@@ -23,6 +23,7 @@ shard again and rewrites its own file).
 
 from __future__ import annotations
 
+import array
 import dataclasses
 import time
 from collections.abc import Callable
@@ -31,10 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .cluster import check_workers_see, n_workers
-from .corpus import Corpus, CorpusStats, Shard, plan_shards
-from .encode import EncodedCorpus, write_npy_header
-from .errors import CorpusError
+from .cluster import check_workers_see, cluster_errors, n_workers
+from .corpus import Corpus, CorpusOptions, CorpusStats, Shard, plan_shards
+from .encode import EncodedCorpus, remap_ids, write_npy_header
+from .errors import ClusterError, CorpusError, storage_error
 from .vocab import VocabOptions, Vocabulary, WordCounter
 
 #: Shards per worker (a few, so that a slow or lost worker does not hold up the others).
@@ -67,27 +68,33 @@ class ShardCount:
     ids_path: str | None
 
 
-def count_shard(corpus: Corpus, shard: Shard, ids_path: str | None) -> ShardCount:
+def count_shard(options: CorpusOptions, shard: Shard, ids_path: str | None) -> ShardCount:
     """Count one shard (runs on a worker); with ``ids_path``, write its provisional ids there.
 
     Raises
     ------
     CorpusError
         As reading the corpus (binary content, invalid UTF-8 under ``strict``, unreadable file).
+    StorageError
+        If ``ids_path`` cannot be written.
     """
-    stats, lengths = CorpusStats(), []
+    reader, stats = Corpus([shard.path], options), CorpusStats()
     if ids_path is None:
         counter = WordCounter(_NO_PRUNING)
-        for tokens in corpus.sentences(shard, stats):
+        for tokens in reader.sentences(shard, stats):
             counter.add(tokens)
         return ShardCount(counter.result(), stats, None, None)
-    with open(ids_path, "wb") as raw:
-        counter = WordCounter(_NO_PRUNING, sink=lambda ids: raw.write(ids.tobytes()))
-        for tokens in corpus.sentences(shard, stats):
-            counter.add(tokens)
-            lengths.append(len(tokens))
-        counts = counter.result()  # flushes the last ids into the file
-    return ShardCount(counts, stats, np.array(lengths, dtype=np.int64), ids_path)
+    lengths = array.array("q")
+    try:
+        with open(ids_path, "wb") as raw:
+            counter = WordCounter(_NO_PRUNING, sink=lambda ids: raw.write(ids.tobytes()))
+            for tokens in reader.sentences(shard, stats):
+                counter.add(tokens)
+                lengths.append(len(tokens))
+            counts = counter.result()  # flushes the last ids into the file
+    except OSError as exc:
+        raise storage_error(exc, "write", ids_path) from None
+    return ShardCount(counts, stats, np.frombuffer(lengths, dtype=np.int64), ids_path)
 
 
 def merge_counts(left: ShardCount, right: ShardCount) -> ShardCount:
@@ -147,37 +154,40 @@ def kept_tokens(ids: ShardIds) -> int:
 
 
 def encode_shard(shard: ShardCount, ids: ShardIds, ids_npy: str, data_start: int, offset: int) -> np.ndarray:
-    """Write a shard's vocabulary ids into ``ids_npy`` at token ``offset`` (runs on a worker).
+    """Write a shard's vocabulary ids into ``ids_npy`` at token ``offset``, streamed block by
+    block (runs on a worker). Returns the int64 lengths of the shard's sentences that keep at
+    least one token (the sentences the serial encoding keeps).
 
-    Returns the int64 lengths of the shard's sentences that keep at least one token (the
-    sentences the serial encoding keeps).
+    Raises
+    ------
+    StorageError
+        If the files cannot be read or written.
     """
-    provisional = np.fromfile(shard.ids_path, dtype=np.int32)
-    mapped = ids.mapping[provisional]
-    kept = mapped >= 0
-    with open(ids_npy, "r+b") as out:
-        out.seek(data_start + 4 * offset)
-        out.write(mapped[kept].tobytes())
-    if shard.lengths.shape[0] == 0:
-        return np.zeros(0, dtype=np.int64)
-    starts = np.zeros(shard.lengths.shape[0], dtype=np.int64)
-    np.cumsum(shard.lengths[:-1], out=starts[1:])
-    per_sentence = np.add.reduceat(kept.astype(np.int64), starts)
-    return per_sentence[per_sentence > 0]
+    try:
+        with open(shard.ids_path, "rb") as raw, open(ids_npy, "r+b") as out:
+            out.seek(data_start + 4 * offset)
+            written, lengths = remap_ids(raw, out, shard.lengths, ids.mapping)
+    except OSError as exc:
+        raise storage_error(exc, "write", ids_npy) from None
+    if written != ids.kept:
+        raise ClusterError(f"{shard.ids_path}: {written:,} ids where the counts keep {ids.kept:,}")
+    return lengths
 
 
 def _count(client, corpus: Corpus, directory: Path | None, log: Callable[[str], None]):
     """Map and reduce: the futures of the shard counts, the merged counts, the corpus stats."""
     from distributed import wait
 
-    check_workers_see(client, corpus.files, directory)
-    plain = sum(p.stat().st_size for p in corpus.files)
+    files = [path.resolve() for path in corpus.files]  # workers may run in other directories
+    directory = None if directory is None else directory.resolve()
+    check_workers_see(client, files, directory)
+    plain = sum(p.stat().st_size for p in files)
     target = min(MAX_SHARD_BYTES, plain // max(1, SHARDS_PER_WORKER * n_workers(client)))
-    shards = plan_shards(corpus.files, target)
+    shards = plan_shards(files, target)
     log(f"cluster corpus pass: {len(shards)} shard(s) on {n_workers(client)} worker(s)")
     ids_paths = [None if directory is None else str(directory / f"shard-{i:06d}.ids") for i in range(len(shards))]
     started = time.perf_counter()
-    counted = client.map(count_shard, [corpus] * len(shards), shards, ids_paths, pure=False)
+    counted = client.map(count_shard, [corpus.options] * len(shards), shards, ids_paths, pure=False)
     wait(counted)
     for future in counted:  # the first failure in corpus order, as the serial pass reports it
         if future.status == "error":
@@ -218,8 +228,9 @@ def count_words(client, corpus: Corpus, options: VocabOptions, log: Callable[[st
     ClusterError
         If a worker cannot read the corpus.
     """
-    counted, merged, corpus.stats = _count(client, corpus, None, log)
-    client.cancel(counted)
+    with cluster_errors("the cluster corpus pass"):
+        counted, merged, corpus.stats = _count(client, corpus, None, log)
+        client.cancel(counted)
     return _cut(merged, options, log)
 
 
@@ -237,22 +248,26 @@ def count_and_encode(
     ClusterError
         If a worker cannot read the corpus or write ``directory``.
     """
-    counted, merged, corpus.stats = _count(client, corpus, directory, log)
-    try:
-        vocab = _cut(merged, options, log)
-        index = client.scatter(VocabIndex.of(vocab), broadcast=True)
-        mapped = client.map(map_shard, counted, index=index, pure=False)
-        kept = client.gather(client.map(kept_tokens, mapped, pure=False))
-        offsets = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])
-        if int(offsets[-1]) != vocab.total_words:
-            raise RuntimeError(f"shards keep {int(offsets[-1]):,} tokens, the vocabulary counts {vocab.total_words:,}")
-        ids_npy = directory / "ids.npy"
-        with open(ids_npy, "wb") as out:
-            write_npy_header(out, np.dtype(np.int32), vocab.total_words)
-            data_start = out.tell()
-            out.truncate(data_start + 4 * vocab.total_words)
-        lengths = client.gather(
-            client.map(
+    with cluster_errors("the cluster corpus pass"):
+        counted, merged, corpus.stats = _count(client, corpus, directory, log)
+        submitted = list(counted)
+        try:
+            vocab = _cut(merged, options, log)
+            index = client.scatter(VocabIndex.of(vocab), broadcast=True)
+            mapped = client.map(map_shard, counted, index=index, pure=False)
+            submitted += mapped
+            kept = client.gather(client.map(kept_tokens, mapped, pure=False))
+            offsets = np.concatenate([[0], np.cumsum(kept, dtype=np.int64)])
+            if int(offsets[-1]) != vocab.total_words:
+                raise ClusterError(
+                    f"shards keep {int(offsets[-1]):,} tokens, the vocabulary counts {vocab.total_words:,}"
+                )
+            ids_npy = directory.resolve() / "ids.npy"
+            with open(ids_npy, "wb") as out:
+                write_npy_header(out, np.dtype(np.int32), vocab.total_words)
+                data_start = out.tell()
+                out.truncate(data_start + 4 * vocab.total_words)
+            encoded = client.map(
                 encode_shard,
                 counted,
                 mapped,
@@ -261,13 +276,14 @@ def count_and_encode(
                 offsets[:-1].tolist(),
                 pure=False,
             )
-        )
-    finally:
-        for path in directory.glob("shard-*.ids"):
-            path.unlink(missing_ok=True)
+            submitted += encoded
+            lengths = client.gather(encoded)
+        finally:
+            client.cancel(submitted)  # nothing may still write when the shards' files go
+            for path in directory.glob("shard-*.ids"):
+                path.unlink(missing_ok=True)
     sentence_lengths = np.concatenate(lengths)
     starts = np.zeros(sentence_lengths.shape[0] + 1, dtype=np.int64)
     np.cumsum(sentence_lengths, out=starts[1:])
     np.save(directory / "sentence_starts.npy", starts)
-    client.cancel(counted)
     return vocab, EncodedCorpus.load(directory)

@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from . import _cooccur_kernels as kernels
-from .cluster import check_workers_see, n_workers
+from .cluster import check_workers_see, cluster_errors, n_workers
 from .cooccur import CellSink, CooccurrenceOptions, count_into, split_keys, write_meta
 from .encode import EncodedCorpus, PreparedCorpus
-from .errors import ClusterError
+from .errors import ClusterError, storage_error
 
 #: Parts per worker in the map step: one, as each part pays once for scanning its dense table
 #: (a quarter of the memory budget) whatever its size.
@@ -41,14 +41,26 @@ _COPY_CELLS = 1 << 22
 
 
 def count_part(
-    ids_path: str, starts: np.ndarray, n_words: int, options: CooccurrenceOptions, out_dir: str, memory: float
+    entry: str, first: int, last: int, out_dir: str, *, n_words: int, options: CooccurrenceOptions, memory: float
 ) -> int:
-    """Count sentences ``starts`` (int64 offsets into ``ids_path``) into ``out_dir`` with
-    float64 values (runs on a worker); returns the cells stored."""
-    base, stop = int(starts[0]), int(starts[-1])
-    part = EncodedCorpus(np.array(np.load(ids_path, mmap_mode="r")[base:stop]), starts - base)
-    count_into(part, n_words, options, Path(out_dir), memory, progress=False, values_dtype=np.float64)
-    return int(np.load(Path(out_dir) / "rows.npy", mmap_mode="r").shape[0])
+    """Count sentences ``[first, last)`` of the encoded corpus in cache entry ``entry`` into
+    ``out_dir`` with float64 values (runs on a worker; the ids are memory-mapped, not copied);
+    returns the cells stored.
+
+    Raises
+    ------
+    StorageError
+        If the entry cannot be read or ``out_dir`` written.
+    """
+    try:
+        starts = np.load(Path(entry) / "sentence_starts.npy", mmap_mode="r")[first : last + 1]
+        base, stop = int(starts[0]), int(starts[-1])
+        ids = np.load(Path(entry) / "ids.npy", mmap_mode="r")[base:stop]
+        part = EncodedCorpus(ids, np.asarray(starts) - base)
+        count_into(part, n_words, options, Path(out_dir), memory, progress=False, values_dtype=np.float64)
+        return int(np.load(Path(out_dir) / "rows.npy", mmap_mode="r").shape[0])
+    except OSError as exc:
+        raise storage_error(exc, "count co-occurrences into", out_dir) from None
 
 
 def row_histogram(part_dir: str, n_words: int) -> np.ndarray:
@@ -59,28 +71,39 @@ def row_histogram(part_dir: str, n_words: int) -> np.ndarray:
 
 def reduce_rows(part_dirs: list[str], low: int, high: int, n_words: int, out_dir: str) -> int:
     """Sum the cells of rows ``[low, high)`` over all parts into ``out_dir`` (float32 values;
-    runs on a worker); returns the cells written."""
-    keys, sums = [], []
-    for directory in part_dirs:
-        rows, cols, values = CellSink.read(Path(directory))
-        a, b = np.searchsorted(rows, [low, high], side="left")
-        if b > a:
-            keys.append(np.asarray(rows[a:b], dtype=np.uint64) * np.uint64(n_words) + cols[a:b].astype(np.uint64))
-            sums.append(np.asarray(values[a:b], dtype=np.float64))
-    sink = CellSink(Path(out_dir))
-    if keys:
-        all_keys, all_sums = np.concatenate(keys), np.concatenate(sums)
-        order = np.argsort(all_keys, kind="stable")
-        merged, totals = kernels.collapse_sorted(all_keys[order], all_sums[order], np.uint64(0), True)
-        sink.write(*split_keys(merged, n_words), totals)
-    sink.close()
-    return sink.count
+    runs on a worker); returns the cells written.
+
+    Raises
+    ------
+    StorageError
+        If a part cannot be read or ``out_dir`` written.
+    """
+    try:
+        keys, sums = [], []
+        for directory in part_dirs:
+            rows, cols, values = CellSink.read(Path(directory))
+            a, b = np.searchsorted(rows, [low, high], side="left")
+            if b > a:
+                keys.append(np.asarray(rows[a:b], dtype=np.uint64) * np.uint64(n_words) + cols[a:b].astype(np.uint64))
+                sums.append(np.asarray(values[a:b], dtype=np.float64))
+            del rows, cols, values
+        sink = CellSink(Path(out_dir))
+        if keys:
+            all_keys, all_sums = np.concatenate(keys), np.concatenate(sums)
+            order = np.argsort(all_keys, kind="stable")
+            merged, totals = kernels.collapse_sorted(all_keys[order], all_sums[order], np.uint64(0), True)
+            sink.write(*split_keys(merged, n_words), totals)
+        sink.close()
+        return sink.count
+    except OSError as exc:
+        raise storage_error(exc, "reduce co-occurrences into", out_dir) from None
 
 
-def _parts(encoded: EncodedCorpus, n_parts: int) -> list[np.ndarray]:
-    """Sentence offsets of ``n_parts`` consecutive parts of about equal tokens (none empty)."""
-    cuts = encoded.chunk_starts(max(1, -(-encoded.n_tokens // n_parts)))
-    return [encoded.sentence_starts[a : b + 1] for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
+def _parts(encoded: EncodedCorpus, n_parts: int) -> list[tuple[int, int]]:
+    """Sentence ranges ``[first, last)`` of ``n_parts`` consecutive parts of about equal tokens
+    (none empty)."""
+    cuts = encoded.chunk_starts(max(1, -(-encoded.n_tokens // n_parts))).tolist()
+    return [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
 
 
 def _row_ranges(histogram: np.ndarray, n_ranges: int) -> list[tuple[int, int]]:
@@ -111,49 +134,64 @@ def count_on_cluster(
     ConfigError
         As :func:`embedkit.cooccur.count_cooccurrences`.
     """
-    ids_path = None if prepared.directory is None else prepared.directory / "ids.npy"
-    if ids_path is None or not ids_path.is_file():
+    entry = None if prepared.directory is None else prepared.directory.resolve()
+    if entry is None or not (entry / "ids.npy").is_file():
         raise ClusterError("the cluster counts co-occurrences from the cached encoded corpus: drop --no-cache")
-    check_workers_see(client, [ids_path], out)
+    out = out.resolve()
+    check_workers_see(client, [entry / "ids.npy", entry / "sentence_starts.npy"], out)
     n_words, workers = len(prepared.vocab), n_workers(client)
     parts = _parts(prepared.encoded, PARTS_PER_WORKER * workers)
     part_dirs = [str(out / f"part-{i:05d}") for i in range(len(parts))]
     bucket_dirs: list[str] = []
-    try:
-        counted = client.map(
-            count_part,
-            [str(ids_path)] * len(parts),
-            parts,
-            [n_words] * len(parts),
-            [options] * len(parts),
-            part_dirs,
-            [memory] * len(parts),
-            pure=False,
-        )
-        cells = client.gather(counted)
-        histogram = np.sum(client.gather(client.map(row_histogram, part_dirs, n_words=n_words, pure=False)), axis=0)
-        budget_cells = max(1, int(memory * (1 << 30)) // 4 // _REDUCE_BYTES_PER_CELL)
-        n_ranges = max(RANGES_PER_WORKER * workers, -(-int(histogram.sum()) // budget_cells))
-        ranges = _row_ranges(histogram, n_ranges)
-        bucket_dirs = [str(out / f"rows-{i:05d}") for i in range(len(ranges))]
-        reduced = client.map(
-            reduce_rows,
-            [part_dirs] * len(ranges),
-            [low for low, _ in ranges],
-            [high for _, high in ranges],
-            [n_words] * len(ranges),
-            bucket_dirs,
-            pure=False,
-        )
-        client.gather(reduced)
-        sink = CellSink(out)
-        for directory in bucket_dirs:
-            rows, cols, values = CellSink.read(Path(directory))
-            for a in range(0, rows.shape[0], _COPY_CELLS):
-                sink.write(rows[a : a + _COPY_CELLS], cols[a : a + _COPY_CELLS], values[a : a + _COPY_CELLS])
-        sink.close()
-        write_meta(out, n_words, options)
-        log(f"cluster co-occurrences: {len(parts)} part(s) ({sum(cells):,} cells), {len(ranges)} row range(s)")
-    finally:
-        for directory in part_dirs + bucket_dirs:
-            shutil.rmtree(directory, ignore_errors=True)
+    submitted: list = []
+    with cluster_errors("the cluster co-occurrence count"):
+        try:
+            counted = client.map(
+                count_part,
+                [str(entry)] * len(parts),
+                [first for first, _ in parts],
+                [last for _, last in parts],
+                part_dirs,
+                n_words=n_words,
+                options=options,
+                memory=memory,
+                pure=False,
+            )
+            submitted += counted
+            cells = client.gather(counted)
+            histogram = np.zeros(n_words, dtype=np.int64)
+            for part_histogram in client.gather(client.map(row_histogram, part_dirs, n_words=n_words, pure=False)):
+                histogram += part_histogram
+            budget_cells = max(1, int(memory * (1 << 30)) // 4 // _REDUCE_BYTES_PER_CELL)
+            n_ranges = max(RANGES_PER_WORKER * workers, -(-int(histogram.sum()) // budget_cells))
+            ranges = _row_ranges(histogram, n_ranges)
+            bucket_dirs = [str(out / f"rows-{i:05d}") for i in range(len(ranges))]
+            reduced = client.map(
+                reduce_rows,
+                [part_dirs] * len(ranges),
+                [low for low, _ in ranges],
+                [high for _, high in ranges],
+                [n_words] * len(ranges),
+                bucket_dirs,
+                pure=False,
+            )
+            submitted += reduced
+            client.gather(reduced)
+            _concatenate(bucket_dirs, out)
+            write_meta(out, n_words, options)
+            log(f"cluster co-occurrences: {len(parts)} part(s) ({sum(cells):,} cells), {len(ranges)} row range(s)")
+        finally:
+            client.cancel(submitted)  # nothing may still write when the parts go
+            for directory in part_dirs + bucket_dirs:
+                shutil.rmtree(directory, ignore_errors=True)
+
+
+def _concatenate(bucket_dirs: list[str], out: Path) -> None:
+    """The row ranges' cells, in row order, into ``out``'s ``rows``/``cols``/``values``."""
+    sink = CellSink(out)
+    for directory in bucket_dirs:
+        arrays = CellSink.read(Path(directory))
+        for a in range(0, arrays[0].shape[0], _COPY_CELLS):
+            sink.write(*(array[a : a + _COPY_CELLS] for array in arrays))
+        del arrays  # unmapped before the directory is removed
+    sink.close()

@@ -148,7 +148,7 @@ def train_ppmi(
     _require_svd_memory(len(prepared.vocab), len(prepared.vocab), config.dim)
     report = CountReport(model=config.name)
     stages = _Stages(report, log)
-    options = CooccurrenceOptions(config.window, config.symmetric, config.distance_weighting)
+    options = CooccurrenceOptions.of(config)
     counts = cooccurrences_for(prepared, options, config.memory, use_cache, progress, log)
     stages.done("cooccurrence counts (cached)" if counts.from_cache else "cooccurrence counts")
     matrix = ppmi_matrix(counts.to_csr(), config.cds, config.ppmi_shift)

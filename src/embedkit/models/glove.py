@@ -229,7 +229,7 @@ def train_glove(
     """
     config = config or GloveConfig()
     check_trainable(prepared, config)
-    options = CooccurrenceOptions(config.window, config.symmetric, config.distance_weighting)
+    options = CooccurrenceOptions.of(config)
     started = time.perf_counter()
     cooc = cooccurrences_for(prepared, options, config.memory, use_cache, progress, log)
     count_seconds = 0.0 if cooc.from_cache else time.perf_counter() - started
