@@ -25,15 +25,15 @@ def encoded(sentences):
     return words, ids, starts, counts
 
 
-def brute_force(sentences, options):
+def brute_force(sentences, options, connectors=CONNECTORS):
     unigrams = Counter(t for s in sentences for t in s)
     total = sum(unigrams.values())
     phrases = Counter()
     for s in sentences:
         for i in range(len(s) - 1):
-            if s[i] not in CONNECTORS and s[i + 1] not in CONNECTORS:
+            if s[i] not in connectors and s[i + 1] not in connectors:
                 phrases[(s[i], s[i + 1])] += 1
-            if i + 2 < len(s) and s[i] not in CONNECTORS and s[i + 1] in CONNECTORS and s[i + 2] not in CONNECTORS:
+            if i + 2 < len(s) and s[i] not in connectors and s[i + 1] in connectors and s[i + 2] not in connectors:
                 phrases[(s[i], s[i + 1], s[i + 2])] += 1
     scores = {}
     for key, n_ab in phrases.items():
@@ -51,16 +51,24 @@ def brute_force(sentences, options):
 
 @pytest.mark.parametrize("scoring", ["word2phrase", "npmi"])
 def test_scores_equal_a_brute_force_count(scoring):
-    sentences = synthetic_sentences(300, seed=5)
-    options = PhraseOptions(min_count=3, scoring=scoring)
+    assert_scores_equal_brute_force(synthetic_sentences(300, seed=5), PhraseOptions(min_count=3, scoring=scoring))
+
+
+def test_word2phrase_scores_equal_a_brute_force_count_on_wikipedia(wiki_slice):
+    with open(wiki_slice, encoding="utf-8") as fh:
+        sentences = [line.split() for line, _ in zip(fh, range(3000)) if line.split()]
+    assert_scores_equal_brute_force(sentences, PhraseOptions(min_count=5), connectors=frozenset({"of", "the"}))
+
+
+def assert_scores_equal_brute_force(sentences, options, connectors=CONNECTORS):
     words, ids, starts, counts = encoded(sentences)
-    is_connector = np.array([w in CONNECTORS for w in words])
+    is_connector = np.array([w in connectors for w in words])
     first, connector, last, count, score = score_candidates(ids, starts, counts, is_connector, options)
     got = {}
     for f, c, la, n, sc in zip(first, connector, last, count, score):
         key = (words[f], words[c], words[la]) if c >= 0 else (words[f], words[la])
         got[key] = (int(n), float(sc))
-    phrases, scores = brute_force(sentences, options)
+    phrases, scores = brute_force(sentences, options, connectors)
     assert set(got) == set(phrases)
     assert any(len(k) == 3 for k in got)
     for key, n in phrases.items():
