@@ -84,6 +84,21 @@ def test_damaged_models_are_one_clean_line(model, tmp_path, case):
         assert_clean_error(cli_run("similar", "cat", "--vectors", bad), contains=damaged[1])
 
 
+def test_a_quantized_model_is_refused_in_one_line(corpus, tmp_path):
+    labelled = tmp_path / "labelled.txt"
+    lines = corpus.read_text(encoding="utf-8").splitlines()[:400]
+    labelled.write_text("".join(f"__label__{i % 2} {line}\n" for i, line in enumerate(lines)), encoding="utf-8")
+    model = fasttext.train_supervised(
+        str(labelled), dim=8, epoch=1, minCount=1, wordNgrams=2, bucket=1000, thread=1, verbose=0
+    )  # word bigrams keep the buckets: quantizing needs 256 rows or more
+    model.quantize(input=str(labelled), qnorm=True, retrain=False, cutoff=0, dsub=2)
+    path = tmp_path / "model.ftz"
+    model.save_model(str(path))
+    assert is_fasttext_bin(path)
+    with unchanged(tmp_path):
+        assert_clean_error(cli_run("similar", "cat", "--vectors", path), contains="quantized")
+
+
 def test_a_foreign_file_is_not_taken_for_fasttext(tmp_path):
     other = tmp_path / "v.bin"
     Embeddings(["a", "b"], np.eye(2, dtype=np.float32)).save(other)
