@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.metadata
+import json
 import os
 import platform
 import resource
@@ -63,6 +64,25 @@ def write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename."""
     with atomic_writer(path, "w") as fh:
         fh.write(text)
+
+
+def worker_row(cmd: list[str], label: str, policy: LoadPolicy, **keys) -> dict:
+    """Run a benchmark worker process (:func:`measured_run`) whose last line of output is a JSON
+    object; that object with ``keys`` and the run's measures, printed as one JSON line."""
+    done, measures = measured_run(cmd, label, policy)
+    row = {**keys, **json.loads(done.stdout.strip().splitlines()[-1]), **measures}
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def write_results(results: Path, name: str, settings: dict, rows: list[dict], table) -> None:
+    """Write ``results/NAME-STAMP.json`` (settings, machine, versions, rows) and ``.md``
+    (``table(payload)``), and print the table."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    payload = {"settings": settings, "machine": machine(), "versions": versions(), "rows": rows}
+    write_text(results / f"{name}-{stamp}.json", json.dumps(payload, indent=1) + "\n")
+    write_text(results / f"{name}-{stamp}.md", table(payload))
+    print(table(payload))
 
 
 def machine() -> dict:

@@ -31,12 +31,11 @@ from _benchutil import (
     DEFAULT_CORPUS,
     LoadPolicy,
     checked_paths,
-    machine,
     measured_run,
     peak_rss_mb,
     plain_text,
-    versions,
-    write_text,
+    worker_row,
+    write_results,
 )
 
 SETTINGS = {
@@ -171,15 +170,8 @@ def main() -> None:
             for tool in ("fasttext", "embedkit"):
                 vectors = Path(work) / f"{tool}-{run}.bin"
                 cmd = [sys.executable, __file__, "--worker", tool, "--corpus", str(text), "--vectors", str(vectors)]
-                done, measures = measured_run(cmd, f"{tool} run {run}", policy)
-                row = {"tool": tool, "run": run, **json.loads(done.stdout.strip().splitlines()[-1]), **measures}
-                print(json.dumps(row), flush=True)
-                rows.append(row)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    payload = {"settings": SETTINGS, "machine": machine(), "versions": versions(), "rows": rows}
-    write_text(results / f"fasttext-{stamp}.json", json.dumps(payload, indent=1) + "\n")
-    write_text(results / f"fasttext-{stamp}.md", table(payload))
-    print(table(payload))
+                rows.append(worker_row(cmd, f"{tool} run {run}", policy, tool=tool, run=run))
+    write_results(results, "fasttext", SETTINGS, rows, table)
 
 
 def table(payload: dict) -> str:

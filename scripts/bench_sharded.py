@@ -30,12 +30,10 @@ from _benchutil import (
     DEFAULT_CORPUS,
     LoadPolicy,
     checked_paths,
-    machine,
-    measured_run,
     peak_rss_mb,
     plain_text,
-    versions,
-    write_text,
+    worker_row,
+    write_results,
 )
 
 ENTRY_FILES = ("vocab.txt", "ids.npy", "sentence_starts.npy")
@@ -115,12 +113,8 @@ def main() -> None:
                 cache = Path(work) / f"cache-{mode}-{run}"
                 cmd = [sys.executable, __file__, "--worker", mode, "--corpus", str(text), "--cache", str(cache)]
                 cmd += ["--workers", str(args.workers)]
-                done, measures = measured_run(cmd, f"{mode} run {run}", policy)
-                row = {"mode": mode, "run": run, **json.loads(done.stdout.strip().splitlines()[-1]), **measures}
-                print(json.dumps(row), flush=True)
-                rows.append(row)
+                rows.append(worker_row(cmd, f"{mode} run {run}", policy, mode=mode, run=run))
                 shutil.rmtree(cache)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
     settings = {
         "copies": args.copies,
         "workers": args.workers,
@@ -128,10 +122,7 @@ def main() -> None:
         "corpus": corpus.name,
         "cooccurrences": f"window 10, symmetric, 1/d; --memory {COOCCUR_MEMORY_GIB:g} GiB per process",
     }
-    payload = {"settings": settings, "machine": machine(), "versions": versions(), "rows": rows}
-    write_text(results / f"sharded-{stamp}.json", json.dumps(payload, indent=1) + "\n")
-    write_text(results / f"sharded-{stamp}.md", table(payload))
-    print(table(payload))
+    write_results(results, "sharded", settings, rows, table)
 
 
 def table(payload: dict) -> str:

@@ -714,21 +714,20 @@ def _flag(name: str, value) -> str:
 def _prepare(params: dict, log, model=None, client=None):
     """The prepared corpus, with the options of ``model`` when resuming one; with ``--phrases N``
     the text is first joined into phrases (N word2phrase passes, in a scratch directory, not
-    cached). On ``client``'s cluster if given, else on ``--cluster``'s if given."""
+    cached). On ``client``'s cluster if given."""
     options = (
         _corpus_and_vocab_options(params)
         if model is None
         else (CorpusOptions(**model.corpus["corpus_options"]), VocabOptions(**model.corpus["vocab_options"]))
     )
-    with contextlib.nullcontext(client) if client is not None else _cluster(params, log) as cluster:
-        prepared = _prepare_on(params, log, options, cluster)
+    prepared = _prepare_with(params, log, options, client)
     summary = training.CorpusSummary.from_prepared(prepared)
     for warning in summary.warnings():
         _stderr(f"warning: {warning}")
     return prepared
 
 
-def _prepare_on(params: dict, log, options: tuple[CorpusOptions, VocabOptions], client):
+def _prepare_with(params: dict, log, options: tuple[CorpusOptions, VocabOptions], client):
     if params.get("phrases"):  # train only: cooccur and vocab count the text as it is
         from .phrases import PhraseOptions, detect_phrases
 

@@ -236,15 +236,18 @@ class _Runs:
                 b = keys.shape[0] if high is None else int(np.searchsorted(keys, high, side="left"))
                 if b > a:
                     parts.append((np.asarray(keys[a:b]), np.asarray(sums[a:b])))
-            if not parts:
-                continue
-            if len(parts) == 1:
-                yield parts[0]
-                continue
-            keys = np.concatenate([p[0] for p in parts])
-            sums = np.concatenate([p[1] for p in parts])
-            order = np.argsort(keys, kind="stable")  # timsort: merges the presorted runs
-            yield kernels.collapse_sorted(keys[order], sums[order], np.uint64(0), True)
+            if parts:
+                yield merge_runs(parts)
+
+
+def merge_runs(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """One sorted run of (uint64 keys, float64 sums) from several, equal keys summed."""
+    if len(parts) == 1:
+        return parts[0]
+    keys = np.concatenate([p[0] for p in parts])
+    sums = np.concatenate([p[1] for p in parts])
+    order = np.argsort(keys, kind="stable")  # timsort: merges the presorted runs
+    return kernels.collapse_sorted(keys[order], sums[order], np.uint64(0), True)
 
 
 class CellSink:
@@ -327,6 +330,11 @@ def count_cooccurrences(
             f"sorted run(s) of which {n_spilled} spilled to disk, {time.perf_counter() - started:.1f} s"
         )
     return result
+
+
+def join_keys(rows: np.ndarray, cols: np.ndarray, n_words: int) -> np.ndarray:
+    """uint64 cell keys ``row * V + col`` (the inverse of :func:`split_keys`)."""
+    return rows.astype(np.uint64) * np.uint64(n_words) + cols.astype(np.uint64)
 
 
 def split_keys(keys: np.ndarray, n_words: int) -> tuple[np.ndarray, np.ndarray]:

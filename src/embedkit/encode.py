@@ -239,8 +239,9 @@ def remap_ids(raw: BinaryIO, out: BinaryIO, lengths: np.ndarray, mapping: np.nda
         kept_before_end[resolved + 1 : done + 1] = written + running[ends[resolved:done] - block_start - 1]
         written += int(running[-1])
         resolved = done
-    if resolved != ends.shape[0] or position != (int(ends[-1]) if ends.shape[0] else 0):
-        raise RuntimeError(f"{position:,} provisional ids for sentences of {int(ends[-1]) if ends.shape[0] else 0:,}")
+    expected = int(ends[-1]) if ends.shape[0] else 0
+    if resolved != ends.shape[0] or position != expected:
+        raise RuntimeError(f"{position:,} provisional ids for sentences of {expected:,} tokens")
     sentence_lengths = np.diff(kept_before_end)
     return written, sentence_lengths[sentence_lengths > 0]
 
@@ -276,20 +277,35 @@ def count_and_encode(corpus: Corpus, options: VocabOptions, directory: Path) -> 
         As :meth:`Vocabulary.build` and the corpus reader.
     """
     raw_path = directory / "provisional-ids.raw"
-    lengths = array.array("q")
     with open(raw_path, "wb") as raw:
-        counter = WordCounter(options.prune_at, sink=lambda ids: raw.write(ids.tobytes()))
-        for tokens in corpus:
-            counter.add(tokens)
-            lengths.append(len(tokens))
+        counter, lengths = count_provisional(corpus, options.prune_at, raw)
         vocab = Vocabulary.from_counter(counter, options)
     if counter.renumbered:
         raw_path.unlink()
         return vocab, EncodedCorpus.encode(corpus, vocab, directory)
-    get = vocab.index.get
-    mapping = np.fromiter((get(word, -1) for word in counter.words), dtype=np.int32, count=len(counter.words))
-    lengths_array = np.frombuffer(lengths, dtype=np.int64)  # not empty: from_counter refuses an empty corpus
-    return vocab, EncodedCorpus.from_provisional(raw_path, lengths_array, mapping, vocab.total_words, directory)
+    mapping = provisional_mapping(counter.words, vocab.index)
+    return vocab, EncodedCorpus.from_provisional(raw_path, lengths, mapping, vocab.total_words, directory)
+
+
+def count_provisional(
+    sentences: Iterable[Sequence[str]], prune_at: int, raw: BinaryIO | None
+) -> tuple[WordCounter, np.ndarray]:
+    """Count ``sentences`` with a :class:`WordCounter` that writes each token's int32 provisional
+    id to ``raw`` (None: nowhere). Returns the counter and the int64 (S,) token count of each
+    sentence; the counter's ``result()``, called while ``raw`` is open, writes the last ids."""
+    sink = None if raw is None else (lambda ids: raw.write(ids.tobytes()))
+    counter, lengths = WordCounter(prune_at, sink=sink), array.array("q")
+    for tokens in sentences:
+        counter.add(tokens)
+        lengths.append(len(tokens))
+    return counter, np.frombuffer(lengths, dtype=np.int64)
+
+
+def provisional_mapping(words: Iterable[str], index: dict[str, int]) -> np.ndarray:
+    """int32 (W,): the vocabulary id of each provisional word in ``words`` (their id order),
+    -1 for a word outside ``index``."""
+    get = index.get
+    return np.fromiter((get(word, -1) for word in words), dtype=np.int32)
 
 
 @dataclass

@@ -23,7 +23,6 @@ shard again and rewrites its own file).
 
 from __future__ import annotations
 
-import array
 import dataclasses
 import time
 from collections.abc import Callable
@@ -34,9 +33,9 @@ import numpy as np
 
 from .cluster import check_workers_see, cluster_errors, n_workers
 from .corpus import Corpus, CorpusOptions, CorpusStats, Shard, plan_shards
-from .encode import EncodedCorpus, remap_ids, write_npy_header
+from .encode import EncodedCorpus, count_provisional, provisional_mapping, remap_ids, write_npy_header
 from .errors import ClusterError, CorpusError, storage_error
-from .vocab import VocabOptions, Vocabulary, WordCounter
+from .vocab import VocabOptions, Vocabulary
 
 #: Shards per worker (a few, so that a slow or lost worker does not hold up the others).
 SHARDS_PER_WORKER = 4
@@ -80,21 +79,19 @@ def count_shard(options: CorpusOptions, shard: Shard, ids_path: str | None) -> S
     """
     reader, stats = Corpus([shard.path], options), CorpusStats()
     if ids_path is None:
-        counter = WordCounter(_NO_PRUNING)
-        for tokens in reader.sentences(shard, stats):
-            counter.add(tokens)
+        counter, _ = count_provisional(reader.sentences(shard, stats), _NO_PRUNING, None)
         return ShardCount(counter.result(), stats, None, None)
-    lengths = array.array("q")
     try:
         with open(ids_path, "wb") as raw:
-            counter = WordCounter(_NO_PRUNING, sink=lambda ids: raw.write(ids.tobytes()))
-            for tokens in reader.sentences(shard, stats):
-                counter.add(tokens)
-                lengths.append(len(tokens))
-            counts = counter.result()  # flushes the last ids into the file
+            counter, lengths = count_provisional(reader.sentences(shard, stats), _NO_PRUNING, raw)
+            counts = counter.result()  # writes the last ids
     except OSError as exc:
         raise storage_error(exc, "write", ids_path) from None
-    return ShardCount(counts, stats, np.frombuffer(lengths, dtype=np.int64), ids_path)
+    return ShardCount(counts, stats, lengths, ids_path)
+
+
+#: The CorpusStats fields summed over shards (``files`` and ``bytes`` are per file).
+_SUMMED = ("lines", "tokens", "sentences", "split_lines", "invalid_utf8_lines")
 
 
 def merge_counts(left: ShardCount, right: ShardCount) -> ShardCount:
@@ -107,10 +104,6 @@ def merge_counts(left: ShardCount, right: ShardCount) -> ShardCount:
         merged[word] = get(word, 0) + count
     stats = CorpusStats(**{field: getattr(left.stats, field) + getattr(right.stats, field) for field in _SUMMED})
     return ShardCount(merged, stats, None, None)
-
-
-#: The CorpusStats fields summed over shards (``files`` and ``bytes`` are per file).
-_SUMMED = ("lines", "tokens", "sentences", "split_lines", "invalid_utf8_lines")
 
 
 @dataclass
@@ -142,8 +135,7 @@ class VocabIndex:
 
 def map_shard(shard: ShardCount, index: VocabIndex) -> ShardIds:
     """The vocabulary ids of a shard's words (runs on a worker)."""
-    get = index.ids().get
-    mapping = np.fromiter((get(word, -1) for word in shard.counts), dtype=np.int32, count=len(shard.counts))
+    mapping = provisional_mapping(shard.counts, index.ids())
     counts = np.fromiter(shard.counts.values(), dtype=np.int64, count=len(shard.counts))
     return ShardIds(mapping, int(counts[mapping >= 0].sum()))
 
@@ -200,9 +192,7 @@ def _count(client, corpus: Corpus, directory: Path | None, log: Callable[[str], 
         level = [client.submit(merge_counts, *pair, pure=False) if len(pair) == 2 else pair[0] for pair in pairs]
     total = level[0].result()
     log(f"counts merged in {time.perf_counter() - started:.1f} s")
-    stats = dataclasses.replace(
-        total.stats, files=len(corpus.files), bytes=sum(path.stat().st_size for path in corpus.files)
-    )
+    stats = dataclasses.replace(total.stats, files=len(files), bytes=plain)
     return counted, total.counts, stats
 
 

@@ -24,9 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _cooccur_kernels as kernels
 from .cluster import check_workers_see, cluster_errors, n_workers
-from .cooccur import CellSink, CooccurrenceOptions, count_into, split_keys, write_meta
+from .cooccur import CellSink, CooccurrenceOptions, count_into, join_keys, merge_runs, split_keys, write_meta
 from .encode import EncodedCorpus, PreparedCorpus
 from .errors import ClusterError, storage_error
 
@@ -79,19 +78,16 @@ def reduce_rows(part_dirs: list[str], low: int, high: int, n_words: int, out_dir
         If a part cannot be read or ``out_dir`` written.
     """
     try:
-        keys, sums = [], []
+        parts = []
         for directory in part_dirs:
             rows, cols, values = CellSink.read(Path(directory))
             a, b = np.searchsorted(rows, [low, high], side="left")
             if b > a:
-                keys.append(np.asarray(rows[a:b], dtype=np.uint64) * np.uint64(n_words) + cols[a:b].astype(np.uint64))
-                sums.append(np.asarray(values[a:b], dtype=np.float64))
+                parts.append((join_keys(rows[a:b], cols[a:b], n_words), np.asarray(values[a:b], dtype=np.float64)))
             del rows, cols, values
         sink = CellSink(Path(out_dir))
-        if keys:
-            all_keys, all_sums = np.concatenate(keys), np.concatenate(sums)
-            order = np.argsort(all_keys, kind="stable")
-            merged, totals = kernels.collapse_sorted(all_keys[order], all_sums[order], np.uint64(0), True)
+        if parts:
+            merged, totals = merge_runs(parts)
             sink.write(*split_keys(merged, n_words), totals)
         sink.close()
         return sink.count
