@@ -196,3 +196,24 @@ def test_long_lines_are_not_split(tmp_path):
 def test_inconsistent_options_are_usage_errors(small_corpus, args, message):
     result = cli_run("phrases", small_corpus, "-o", small_corpus.parent / "o.txt", *args)
     assert result.exit_code == 2 and message in result.output
+
+
+def test_train_with_phrases_trains_on_the_joined_text(tmp_path):
+    rng = np.random.default_rng(2)
+    filler = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
+    lines = [" ".join(rng.choice(filler, 8)) + (" new york" if i % 100 == 0 else "") for i in range(3000)]
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "v.txt"
+    result = cli_run("train", corpus, "--phrases", "1", "-o", out, "--dim", "8", "--epochs", "1", "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert "phrases joined: pass 1: 30" in result.output
+    words = [line.split()[0] for line in out.read_text().splitlines()[1:]]
+    assert "new_york" in words and "new" not in words
+
+
+@pytest.mark.parametrize("value", ["-1", "11", "two"])
+def test_train_phrases_out_of_range_is_a_usage_error(small_corpus, tmp_path, value):
+    with unchanged(tmp_path):
+        result = cli_run("train", small_corpus, "--phrases", value, "-o", tmp_path / "v.bin")
+    assert result.exit_code == 2 and "--phrases" in result.output and "Traceback" not in result.output
