@@ -316,8 +316,9 @@ cluster_option = click.option(
     metavar="local[:N]|tcp://HOST:PORT",
     default=None,
     callback=_cluster_spec,
-    help="Count and encode the corpus on a Dask cluster (embedkit[dask]): N local worker processes, "
-    "or a running scheduler; corpus and cache must be on storage every worker sees.",
+    help="Run on a Dask cluster (embedkit[dask]): N local worker processes, or a running scheduler. "
+    "The corpus pass and co-occurrence counting are sharded; word2vec trains a replica per worker. "
+    "Corpus and cache must be on storage every worker sees.",
 )
 
 
@@ -515,6 +516,14 @@ def renamed_options(command):
     help="First join frequent pairs into phrases (new_york): N word2phrase passes, threshold 100 [0: off].",
 )
 @cluster_option
+@click.option(
+    "--sync-words",
+    type=click.IntRange(1000, None),
+    default=100_000,
+    show_default=True,
+    metavar="N",
+    help="With --cluster, word2vec: words each worker trains between synchronisations.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes; only the summary.")
 def train(**params) -> None:
     """Train embeddings on CORPUS (files or directories; .gz/.bz2/.xz read directly).
@@ -555,28 +564,38 @@ def train(**params) -> None:
             prepared = _prepare(params, log, model, client)
         if client is not None and not params["no_cache"]:
             _count_cooccurrences_on(client, prepared, config, log, progress=not params["quiet"])
-    output_bytes = _output_bytes(prepared.vocab, config)
-    check_free_space(params["output"], output_bytes)
-    # Trainers are imported from here on: numba (~150 MB resident) loads only after the corpus
-    # pass, and not at all for the query commands.
-    if model_dir:  # the snapshot holds more than the vectors (the state class says how much)
-        check_free_space(Path(model_dir) / "CURRENT", output_bytes * entry.state_class().snapshot_factor, "the model")
-    use_cache, progress = not params["no_cache"], not params["quiet"]
-    with stage(f"training {config.name}"):
-
-        def checkpointer(trained):
-            return Checkpointer(trained, model_dir, *checkpoints, log=log) if checkpoints else None
-
-        if params["init_from"]:
-            embeddings, report = model.train_more(
-                prepared, progress=progress, log=log, checkpoint_factory=checkpointer, use_cache=use_cache, **changes
+        output_bytes = _output_bytes(prepared.vocab, config)
+        check_free_space(params["output"], output_bytes)
+        # Trainers are imported from here on: numba (~150 MB resident) loads only after the corpus
+        # pass, and not at all for the query commands.
+        if model_dir:  # the snapshot holds more than the vectors (the state class says how much)
+            check_free_space(
+                Path(model_dir) / "CURRENT", output_bytes * entry.state_class().snapshot_factor, "the model"
             )
-        elif model_dir:
-            model = model or Model.start(prepared, config, *_corpus_and_vocab_options(params))
-            embeddings, report = model.train(prepared, progress, log, checkpointer(model), use_cache)
-        else:
-            embeddings, report = training.train(prepared, config, progress=progress, log=log, use_cache=use_cache)
-        summary = report.summary()
+        use_cache, progress = not params["no_cache"], not params["quiet"]
+        on_cluster = {} if client is None else {"cluster": client, "sync_words": params["sync_words"]}
+        with stage(f"training {config.name}"):
+
+            def checkpointer(trained):
+                return Checkpointer(trained, model_dir, *checkpoints, log=log) if checkpoints else None
+
+            if params["init_from"]:
+                embeddings, report = model.train_more(
+                    prepared,
+                    progress=progress,
+                    log=log,
+                    checkpoint_factory=checkpointer,
+                    use_cache=use_cache,
+                    **changes,
+                )
+            elif model_dir:
+                model = model or Model.start(prepared, config, *_corpus_and_vocab_options(params))
+                embeddings, report = model.train(prepared, progress, log, checkpointer(model), use_cache, **on_cluster)
+            else:
+                embeddings, report = training.train(
+                    prepared, config, progress=progress, log=log, use_cache=use_cache, **on_cluster
+                )
+            summary = report.summary()
     with stage(f"writing {params['output']}"):
         embeddings.save(params["output"])
         if params["save_vocab"]:
@@ -602,9 +621,9 @@ def _count_cooccurrences_on(client, prepared, config, log, progress: bool) -> No
 #: comes from the model).
 FROM_MODEL_OPTIONS = {
     "resume": {"corpus", "output", "save_vocab", "cache_dir", "no_cache", "checkpoint_every", "quiet", "resume"}
-    | {"phrases", "cluster"},
+    | {"phrases", "cluster", "sync_words"},
     "init_from": {"corpus", "output", "save_vocab", "cache_dir", "no_cache", "checkpoint_every", "quiet", "init_from"}
-    | {"save_model", "phrases", "cluster"},
+    | {"save_model", "phrases", "cluster", "sync_words"},
 }
 
 

@@ -103,6 +103,9 @@ class Cooccurrences:
     options : CooccurrenceOptions
     from_cache : bool
         True when :func:`cooccurrences_for` found it in the cache.
+    entry : Path or None
+        The cache entry holding it (:func:`cooccurrences_for`), where other processes can load
+        it; None when it is not cached.
     """
 
     rows: np.ndarray
@@ -111,6 +114,7 @@ class Cooccurrences:
     n_words: int
     options: CooccurrenceOptions
     from_cache: bool = False
+    entry: Path | None = None
 
     @property
     def stored(self) -> int:
@@ -495,4 +499,5 @@ def cooccurrences_for(
         target, "co-occurrences", inputs, build, open_entry, log or (lambda message: None), warn
     )
     result.from_cache = from_cache
+    result.entry = target if target is not None and (target / "meta.json").is_file() else None
     return result

@@ -71,7 +71,7 @@ class EncodedCorpus:
             self._ids, self._offset = np.ascontiguousarray(ids, dtype=np.int32), 0
             n = self._ids.shape[0]
         else:
-            self._ids, path = None, Path(ids)
+            self._ids, path = None, Path(ids).absolute()
             self._file = open(path, "rb", buffering=0)
             weakref.finalize(self, self._file.close)
             try:
@@ -86,6 +86,26 @@ class EncodedCorpus:
         starts = self.sentence_starts
         if starts.ndim != 1 or starts.shape[0] < 1 or starts[0] != 0 or starts[-1] != n or np.any(np.diff(starts) < 0):
             raise CorpusError("encoded corpus is inconsistent (sentence offsets do not match the ids)")
+
+    def __getstate__(self) -> dict:
+        # A file-backed corpus pickles as its path (reopened, and checked again, where it lands:
+        # a cluster worker reading the shared cache entry); an in-memory one, or one whose file
+        # is gone (a private entry, --no-cache), as its ids.
+        path = None if self._ids is not None else self.current_path()
+        source = path if path is not None else self.read_ids(0, self.n_tokens)
+        return {"ids": source, "sentence_starts": self.sentence_starts}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["ids"], state["sentence_starts"])
+
+    def current_path(self) -> str | None:
+        """Where the open ids file is now (it may have been renamed since it was opened: a cache
+        entry is built under a temporary name), or None if it has been removed."""
+        try:
+            path = os.readlink(f"/proc/self/fd/{self._file.fileno()}")
+        except OSError:  # no /proc: the name it was opened under
+            path = self._file.name
+        return path if os.path.exists(path) else None
 
     def read_ids(self, start: int, stop: int) -> np.ndarray:
         """Token ids ``start:stop`` as a contiguous int32 array (a fresh, writable copy when read

@@ -128,6 +128,7 @@ class Model:
         log: Callable[[str], None] | None = None,
         checkpoint: Callable[[object, bool], None] | None = None,
         use_cache: bool = True,
+        **on_cluster,
     ):
         """Train from the current state to the end of the schedule.
 
@@ -141,6 +142,8 @@ class Model:
             ``checkpoint(state, epoch_end)`` after each kernel call (see :class:`Checkpointer`).
         use_cache : bool
             GloVe: keep the co-occurrence matrix in the cache.
+        on_cluster
+            ``cluster`` and ``sync_words``, as :func:`embedkit.training.train` takes them.
 
         Returns
         -------
@@ -159,10 +162,10 @@ class Model:
             from .continued import remapped
 
             with remapped(prepared, self.vocab, self.text_rows) as merged:
-                return self._train(merged, progress, log, checkpoint, use_cache)
-        return self._train(prepared, progress, log, checkpoint, use_cache)
+                return self._train(merged, progress, log, checkpoint, use_cache, on_cluster)
+        return self._train(prepared, progress, log, checkpoint, use_cache, on_cluster)
 
-    def _train(self, prepared: PreparedCorpus, progress, log, checkpoint, use_cache):
+    def _train(self, prepared: PreparedCorpus, progress, log, checkpoint, use_cache, on_cluster):
         return train(
             prepared,
             self.config,
@@ -171,6 +174,7 @@ class Model:
             use_cache=use_cache,
             state=self.state,
             checkpoint=checkpoint,
+            **on_cluster,
         )
 
     def train_more(

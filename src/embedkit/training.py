@@ -305,6 +305,8 @@ def train(
     use_cache: bool = True,
     state=None,
     checkpoint: Callable[[object, bool], None] | None = None,
+    cluster=None,
+    sync_words: int | None = None,
 ) -> tuple[Embeddings, Report]:
     """Train the model ``config`` describes on a prepared corpus.
 
@@ -324,6 +326,10 @@ def train(
         Resumable trainers only: continue from this state (updated in place).
     checkpoint : callable, optional
         Resumable trainers only: ``checkpoint(state, epoch_end)`` after every kernel call.
+    cluster : distributed.Client, optional
+        word2vec: train data-parallel on this Dask cluster, ``sync_words`` words per worker per
+        round (:mod:`embedkit.models.word2vec_cluster`). The other trainers run in this process
+        (GloVe and PPMI read co-occurrences the cluster counted into the cache).
 
     Returns
     -------
@@ -343,5 +349,6 @@ def train(
         raise ConfigError(f"{config.name} is not resumable: it takes no state or checkpoint")
     function = entry.trainer()
     offered = {"progress": progress, "log": log, "use_cache": use_cache, "state": state, "checkpoint": checkpoint}
+    offered |= {"cluster": cluster, "sync_words": sync_words} if cluster is not None else {}
     accepted = inspect.signature(function).parameters
     return function(prepared, config, **{k: v for k, v in offered.items() if k in accepted})

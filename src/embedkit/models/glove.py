@@ -192,8 +192,10 @@ def train_glove(
     use_cache: bool = True,
     state: GloveState | None = None,
     checkpoint: Callable[[GloveState, bool], None] | None = None,
+    cluster=None,
 ) -> tuple[Embeddings, GloveReport]:
-    """Count co-occurrences (or load them from the cache) and train GloVe vectors.
+    """Count co-occurrences (or load them from the cache) and train GloVe vectors, in this
+    process or data-parallel on a Dask cluster.
 
     Parameters
     ----------
@@ -211,7 +213,12 @@ def train_glove(
         Continue from here (a checkpoint); its arrays are updated in place. With ``threads=1``
         the result is bit-identical to an uninterrupted run.
     checkpoint : callable, optional
-        Called as ``checkpoint(state, epoch_end)`` after every kernel call.
+        Called as ``checkpoint(state, epoch_end)`` after every kernel call (on a cluster: at
+        iteration ends only).
+    cluster : distributed.Client, optional
+        Count the co-occurrences on this Dask cluster and train a replica per worker,
+        synchronised in rounds (:mod:`embedkit.models.glove_cluster`); ``config.threads`` is
+        then per worker (0: the worker's threads), ``config.memory`` each worker's budget.
 
     Returns
     -------
@@ -223,18 +230,27 @@ def train_glove(
     ------
     ConfigError
         If the parameters alone need more than ``config.memory`` GiB (cells that do not fit are
-        shuffled and read from disk).
+        shuffled and read from disk; on a cluster they must fit).
     TrainingError
         If the cost or the parameters become NaN/Inf (lower ``eta`` or ``grad_clip``).
+    ClusterError
+        If a worker is lost or the connection to the cluster drops.
     """
     config = config or GloveConfig()
     check_trainable(prepared, config)
     options = CooccurrenceOptions.of(config)
     started = time.perf_counter()
-    cooc = cooccurrences_for(prepared, options, config.memory, use_cache, progress, log)
+    cooc = cooccurrences_for(prepared, options, config.memory, use_cache, progress, log, cluster=cluster)
     count_seconds = 0.0 if cooc.from_cache else time.perf_counter() - started
     embeddings, report = train_glove_cooccurrences(
-        cooc, prepared.vocab.words, config, progress=progress, log=log, state=state, checkpoint=checkpoint
+        cooc,
+        prepared.vocab.words,
+        config,
+        progress=progress,
+        log=log,
+        state=state,
+        checkpoint=checkpoint,
+        cluster=cluster,
     )
     report.count_seconds, report.corpus = count_seconds, CorpusSummary.from_prepared(prepared)
     return embeddings, report
@@ -249,13 +265,20 @@ def train_glove_cooccurrences(
     log: Callable[[str], None] | None = None,
     state: GloveState | None = None,
     checkpoint: Callable[[GloveState, bool], None] | None = None,
+    cluster=None,
 ) -> tuple[Embeddings, GloveReport]:
     """Train GloVe on a co-occurrence matrix; see :func:`train_glove` for the parameters
     (the report's ``corpus`` is None)."""
     budget = int(config.memory * (1 << 30))
     parameters = parameter_bytes(cooc.n_words, config)
+    fits = cooc.stored * _BYTES_PER_CELL <= budget - parameters
+    if cluster is not None and not fits:
+        raise ConfigError(
+            f"{cooc.stored:,} cells do not fit --memory {config.memory:g} GiB with the parameters: on a cluster "
+            "every worker holds them in memory; raise --memory"
+        )
     with scratch_directory("embedkit-glove") as scratch:
-        if cooc.stored * _BYTES_PER_CELL <= budget - parameters:
+        if fits:
             cells = tuple(np.array(a) for a in (cooc.rows, cooc.cols, cooc.values))
             shuffle_cells(*cells, config.seed)
         else:
@@ -263,7 +286,12 @@ def train_glove_cooccurrences(
                 log(f"{cooc.stored:,} cells exceed the memory budget: shuffling them on disk in {scratch}")
             cells = shuffle_on_disk(cooc, scratch, budget - parameters, config.seed)
         state = state or GloveState(*initial_parameters(cooc.n_words, config.dim, config.seed))
-        _Run(Cells(*cells), cooc, config, state, progress, log, checkpoint).run()
+        if cluster is None:
+            _Run(Cells(*cells), cooc, config, state, progress, log, checkpoint).run()
+        else:
+            from .glove_cluster import ClusterRun
+
+            ClusterRun(Cells(*cells), cooc, config, state, progress, log, checkpoint, cluster).run()
     embeddings = state.embeddings(words, config, config.vectors_out)
     report = GloveReport(
         model=config.name,
@@ -354,10 +382,15 @@ class _Run(EpochLoop):
             self.state.block_costs[:] = 0.0
 
     def train(self, epoch: int, first: int, last: int) -> tuple[float, float]:
-        costs, n_cells = self.state.block_costs, self.cells.values.shape[0]
+        costs = self.state.block_costs
         train_blocks(self.cells, self.params, self.step, self.order[first:last], costs[first:last])
+        return self.running_cost(last), self.config.eta
+
+    def running_cost(self, last: int) -> float:
+        """J / cells over the iteration's blocks before ``last`` (in this iteration's order)."""
+        n_cells = self.cells.values.shape[0]
         done = min(last * BLOCK_CELLS, n_cells)
-        return float(costs[:last].sum() / max(1, self.epoch_units * done / n_cells)), self.config.eta
+        return float(self.state.block_costs[:last].sum() / max(1, self.epoch_units * done / n_cells))
 
     def epoch_loss(self) -> float:
         return float(self.state.block_costs.sum() / self.epoch_units)

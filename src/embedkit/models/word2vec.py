@@ -25,7 +25,7 @@ from .._kernel_inputs import check_inputs
 from .._random import alias_table, probability_thresholds
 from ..config import Word2VecConfig
 from ..continued import grown_rows
-from ..encode import PreparedCorpus
+from ..encode import EncodedCorpus, PreparedCorpus
 from ..errors import ConfigError, TrainingError
 from ..huffman import build_huffman_tree
 from ..subwords import Subwords, compose, subword_rows
@@ -226,8 +226,10 @@ def train_word2vec(
     log: Callable[[str], None] | None = None,
     state: Word2VecState | None = None,
     checkpoint: Callable[[Word2VecState, bool], None] | None = None,
+    cluster=None,
+    sync_words: int | None = None,
 ) -> tuple[Embeddings, TrainReport]:
-    """Train skip-gram or CBOW word vectors.
+    """Train skip-gram or CBOW word vectors, in this process or data-parallel on a Dask cluster.
 
     Parameters
     ----------
@@ -244,7 +246,16 @@ def train_word2vec(
         updated in place. With ``threads=1`` the result is bit-identical to an uninterrupted run.
     checkpoint : callable, optional
         Called as ``checkpoint(state, epoch_end)`` after every kernel call (``epoch_end`` True
-        after the last call of an epoch); it decides whether to save.
+        after the last call of an epoch); it decides whether to save. On a cluster it is called
+        at epoch ends only.
+    cluster : distributed.Client, optional
+        Train one replica per worker of this cluster, synchronised in rounds
+        (:mod:`embedkit.models.word2vec_cluster`); ``config.threads`` is then per worker (0: the
+        worker's threads). The corpus must be on storage every worker reads (a cache entry), or
+        its ids travel to every worker.
+    sync_words : int, optional
+        On a cluster: words each worker trains per round (default
+        :data:`~embedkit.models.word2vec_cluster.SYNC_WORDS`, rounded up to whole chunks).
 
     Returns
     -------
@@ -263,12 +274,19 @@ def train_word2vec(
     TrainingError
         If the parameters become NaN or infinite (try a lower ``alpha``), or subsampling keeps
         no training example.
+    ClusterError
+        If a worker is lost or the connection to the cluster drops.
     """
     config = config or Word2VecConfig()
     check_trainable(prepared, config)
     state = state or initial_state(len(prepared.vocab), config)
-    run = _Run(prepared, config, state, progress, log, checkpoint)
-    run.run()
+    if cluster is None:
+        _Run(prepared, config, state, progress, log, checkpoint).run()
+    else:
+        from .word2vec_cluster import SYNC_WORDS, ClusterRun
+
+        sync = SYNC_WORDS if sync_words is None else sync_words
+        ClusterRun(prepared, config, state, progress, log, checkpoint, cluster, sync).run()
     total = prepared.encoded.n_tokens
     embeddings = state.embeddings(prepared.vocab.words, config, config.vectors_out)
     report = TrainReport(
@@ -324,6 +342,59 @@ class _Arrays(NamedTuple):
     stats: np.ndarray
 
 
+@dataclass
+class ChunkTrainer:
+    """Everything a kernel call needs besides the parameters; picklable, so that a cluster
+    worker can hold one (:mod:`embedkit.models.word2vec_cluster`).
+
+    Attributes
+    ----------
+    encoded : EncodedCorpus
+        The corpus (read block by block).
+    chunk_starts : ndarray, int64 (K + 1,)
+        Sentence offsets of the chunks (:meth:`EncodedCorpus.chunk_starts`).
+    tables : Tables
+        Subsampling and noise tables or Huffman paths (:func:`lookup_tables`).
+    schedule : Schedule
+        Hyper-parameters and the learning-rate schedule.
+    subword_table : SubwordTable or None
+        The words' n-gram rows, with subwords.
+    """
+
+    encoded: EncodedCorpus
+    chunk_starts: np.ndarray
+    tables: Tables
+    schedule: Schedule
+    subword_table: SubwordTable | None
+
+    def __post_init__(self):
+        self.chunk_tokens = self.encoded.sentence_starts[self.chunk_starts]
+        self.max_length = self.encoded.max_sentence_length
+
+    @property
+    def n_chunks(self) -> int:
+        return len(self.chunk_starts) - 1
+
+    def train(self, epoch: int, first: int, last: int, syn0: np.ndarray, syn1: np.ndarray, stats: np.ndarray) -> None:
+        """Train chunks ``first .. last-1`` of ``epoch`` into ``syn0``/``syn1`` (in place, with
+        the current numba thread count); ``stats[c]`` receives chunk c's loss, examples, kept words."""
+        start, stop = int(self.chunk_tokens[first]), int(self.chunk_tokens[last])
+        corpus = Corpus(
+            self.encoded.read_ids(start, stop), start, self.encoded.sentence_starts, self.chunk_starts, self.max_length
+        )
+        check_inputs("train_chunks", corpus, _CORPUS_SPEC)
+        if self.subword_table is None:
+            train_chunks(corpus, self.tables, self.schedule, epoch, first, last, syn0, syn1, stats)
+        else:
+            train_subword_chunks(
+                corpus, self.tables, self.schedule, self.subword_table, epoch, first, last, syn0, syn1, stats
+            )
+
+    def learning_rate(self, epoch: int, chunk: int) -> float:
+        """The learning rate at the start of ``chunk`` of ``epoch``."""
+        return float(learning_rate(self.schedule, epoch, int(self.chunk_tokens[chunk])))
+
+
 class _Run(EpochLoop):
     """word2vec's epochs: chunks of the corpus, :data:`_CHUNKS_PER_THREAD_PER_CALL` per thread per call."""
 
@@ -333,11 +404,9 @@ class _Run(EpochLoop):
         self, prepared: PreparedCorpus, config: Word2VecConfig, state: Word2VecState, progress, log, checkpoint
     ):
         encoded = prepared.encoded
-        self.encoded, self.config = encoded, config
-        self.chunk_starts = encoded.chunk_starts(config.chunk_words)
-        self.chunk_tokens = encoded.sentence_starts[self.chunk_starts]
-        self.max_length = encoded.max_sentence_length
-        n_chunks = len(self.chunk_starts) - 1
+        self.config = config
+        chunk_starts = encoded.chunk_starts(config.chunk_words)
+        n_chunks = len(chunk_starts) - 1
         super().__init__(
             state,
             name=config.name,
@@ -351,7 +420,7 @@ class _Run(EpochLoop):
             log=log,
             checkpoint=checkpoint,
         )
-        self.schedule = Schedule(
+        schedule = Schedule(
             config.window,
             config.negative if config.loss == "ns" else 0,
             int(config.architecture == "cbow"),
@@ -363,40 +432,34 @@ class _Run(EpochLoop):
             config.seed,
             private_nodes(config.loss == "hs", config.n_threads, len(prepared.vocab) - 1),
         )
-        self.tables = lookup_tables(prepared.vocab, config)
+        tables = lookup_tables(prepared.vocab, config)
         words = prepared.vocab.words
-        self.subword_table = (
+        subword_table = (
             None if config.subwords is None else SubwordTable(*subword_rows(words, config.subwords, len(words)))
         )
         if state.chunk_stats is None or state.chunk_stats.shape != (n_chunks, 3):
             state.chunk_stats = np.zeros((n_chunks, 3), dtype=np.float64)
-        check_inputs("train_chunks", self.tables, _TABLES_SPEC)
-        check_inputs("train_chunks", self.schedule, _SCHEDULE_SPEC)
+        check_inputs("train_chunks", tables, _TABLES_SPEC)
+        check_inputs("train_chunks", schedule, _SCHEDULE_SPEC)
         check_inputs("train_chunks", _Arrays(state.syn0, state.syn1, state.chunk_stats), _ARRAYS_SPEC)
+        self.trainer = ChunkTrainer(encoded, chunk_starts, tables, schedule, subword_table)
 
     def done_units(self, parts: int) -> int:
-        return int(self.chunk_tokens[parts])
+        return int(self.trainer.chunk_tokens[parts])
 
     def start_epoch(self, epoch: int) -> None:
         if self.state.next_chunk == 0:
             self.state.chunk_stats[:] = 0.0
 
     def train(self, epoch: int, first: int, last: int) -> tuple[float, float]:
-        start, stop = int(self.chunk_tokens[first]), int(self.chunk_tokens[last])
-        encoded, stats = self.encoded, self.state.chunk_stats
-        corpus = Corpus(
-            encoded.read_ids(start, stop), start, encoded.sentence_starts, self.chunk_starts, self.max_length
-        )
-        check_inputs("train_chunks", corpus, _CORPUS_SPEC)
-        syn0, syn1 = self.state.syn0, self.state.syn1
-        if self.subword_table is None:
-            train_chunks(corpus, self.tables, self.schedule, epoch, first, last, syn0, syn1, stats)
-        else:
-            train_subword_chunks(
-                corpus, self.tables, self.schedule, self.subword_table, epoch, first, last, syn0, syn1, stats
-            )
-        loss = stats[:last, 0].sum() / max(stats[:last, 1].sum(), 1)
-        return float(loss), float(learning_rate(self.schedule, epoch, stop))
+        stats = self.state.chunk_stats
+        self.trainer.train(epoch, first, last, self.state.syn0, self.state.syn1, stats)
+        return self.running_loss(last), self.trainer.learning_rate(epoch, last)
+
+    def running_loss(self, last: int) -> float:
+        """Mean loss per example over the epoch's chunks before ``last``."""
+        stats = self.state.chunk_stats
+        return float(stats[:last, 0].sum() / max(stats[:last, 1].sum(), 1))
 
     def epoch_loss(self) -> float:
         stats = self.state.chunk_stats

@@ -1,0 +1,104 @@
+"""Data-parallel word2vec on a Dask cluster: a replica of W and C per worker, synchronised in
+rounds (:mod:`embedkit.models.replicas`).
+
+Round ``r`` of an epoch takes the next ``workers x ceil(sync_words / chunk_words)`` chunks of
+the corpus and gives each worker one contiguous run of them, which it trains with the
+one-process kernels (:class:`~embedkit.models.word2vec.ChunkTrainer`); then the tier of W and C
+is combined (C's tier is its last rows with hierarchical softmax: the inner nodes are numbered
+by increasing weight). A chunk keeps its place in the corpus, so the kernels' linear
+learning-rate decay follows the global word count, and its (seed, epoch, chunk) random stream:
+one worker reproduces the one-process run with ``threads=1`` bit for bit.
+
+The client holds the synchronised W and C, which is what a checkpoint saves; mid-epoch the rows
+outside the last tier are stale there, so checkpoints are offered at epoch ends only, and
+``--resume`` continues from the last one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import Word2VecConfig
+from ..encode import PreparedCorpus
+from ..errors import ConfigError
+from .replicas import Replicas, shares
+from .word2vec import ChunkTrainer, Word2VecState, _Run
+
+#: Default words per worker per round (``--sync-words``): about 0.2 s of one thread's work;
+#: 500,000 lost 2.2 analogy points on the shared corpus, 100,000 and 25,000 did better on a slice
+#: (bench/cluster-train-*.md, docs/scaling.md).
+SYNC_WORDS = 100_000
+
+
+@dataclass
+class ChunkPart:
+    """What a word2vec replica trains: chunks, with the run's :class:`ChunkTrainer`."""
+
+    trainer: ChunkTrainer
+    reversed_tiers: tuple[bool, bool]
+
+    def __post_init__(self):
+        self.stats = np.zeros((self.trainer.n_chunks, 3), np.float64)
+
+    def train(self, matrices, epoch: int, first: int, last: int) -> np.ndarray:
+        """Train chunks ``first .. last-1``; their loss, examples, kept words, float64 (last - first, 3)."""
+        if last > first:
+            self.trainer.train(epoch, first, last, *matrices, self.stats)
+        return self.stats[first:last].copy()
+
+
+class ClusterRun(_Run):
+    """word2vec's epoch loop with each kernel call replaced by one synchronised round."""
+
+    def __init__(
+        self,
+        prepared: PreparedCorpus,
+        config: Word2VecConfig,
+        state: Word2VecState,
+        progress,
+        log,
+        checkpoint,
+        client,
+        sync_words: int,
+    ):
+        check_cluster_config(config)
+        threads = config.threads or min(client.nthreads().values())
+        config = dataclasses.replace(config, threads=threads)
+        at_epoch_ends = None if checkpoint is None else lambda s, epoch_end: epoch_end and checkpoint(s, True)
+        super().__init__(prepared, config, state, progress, log, at_epoch_ends)
+        self.client, self.replicas = client, None
+        self.per_call = -(-sync_words // config.chunk_words) * len(client.nthreads())
+
+    def start_epoch(self, epoch: int) -> None:
+        super().start_epoch(epoch)
+        if self.replicas is None:
+            part = ChunkPart(self.trainer, (False, self.config.loss == "hs"))
+            matrices = (self.state.syn0, self.state.syn1)
+            self.replicas = Replicas(self.client, part, matrices, self.config.threads)
+        self.replicas.reset()
+
+    def train(self, epoch: int, first: int, last: int) -> tuple[float, float]:
+        ranges = shares(first, last, self.replicas.n_workers)
+        what = f"training round {self.replicas.rounds + 1} of epoch {epoch + 1}"
+        stats = self.replicas.round([(epoch, a, b) for a, b in ranges], what, last == self.n_parts)
+        for (a, b), part_stats in zip(ranges, stats):
+            self.state.chunk_stats[a:b] = part_stats
+        return self.running_loss(last), self.trainer.learning_rate(epoch, last)
+
+    def end_epoch(self, epoch: int, loss: float) -> str:
+        return f"{super().end_epoch(epoch, loss)}; {self.replicas.summary()}"
+
+
+def check_cluster_config(config: Word2VecConfig) -> None:
+    """Refuse what the cluster trainer does not do.
+
+    Raises
+    ------
+    ConfigError
+        For subword models (their bucket rows are not synchronised yet).
+    """
+    if config.subwords is not None:
+        raise ConfigError("--cluster does not train subword models yet (maxn > 0): train them in one process")

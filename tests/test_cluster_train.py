@@ -1,0 +1,229 @@
+"""Data-parallel word2vec on a Dask cluster (embedkit.models.word2vec_cluster).
+
+In-process ``LocalCluster(processes=False)`` clusters for the arithmetic (fast); worker processes
+(``--cluster local:N``) for the command line and for a worker killed mid-run.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+
+import numpy as np
+import pytest
+
+from badinput import assert_clean_error, cli_run
+from embedkit.config import GloveConfig, Word2VecConfig
+from embedkit.datasets import dataset_path
+from embedkit.encode import EncodedCorpus, prepare_corpus
+from embedkit.errors import ClusterError, ConfigError
+from embedkit.evaluate import evaluate_analogy, evaluate_similarity
+from embedkit.models.glove import train_glove
+from embedkit.models.replicas import combine, tier_size
+from embedkit.models.word2vec import train_word2vec
+from embedkit.vectors import Embeddings
+
+distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+
+VARIANTS = [("skipgram", "ns"), ("cbow", "ns"), ("skipgram", "hs"), ("cbow", "hs")]
+
+
+def _in_process_client(workers: int):
+    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=False, dashboard_address=":0")
+    return cluster, distributed.Client(cluster)
+
+
+@pytest.fixture(scope="module")
+def one_worker():
+    cluster, client = _in_process_client(1)
+    with cluster, client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def two_workers():
+    cluster, client = _in_process_client(2)
+    with cluster, client:
+        yield client
+
+
+@pytest.fixture
+def prepared(small_corpus, tmp_path):
+    return prepare_corpus([small_corpus], cache_dir=tmp_path / "cache")
+
+
+def test_tiers_double_with_the_trailing_zeros_of_the_round():
+    assert [tier_size(r, 10**6) for r in range(1, 9)] == [1024, 2048, 1024, 4096, 1024, 2048, 1024, 8192]
+    assert tier_size(1 << 20, 5000) == 5000 and tier_size(3, 100) == 100
+
+
+def test_two_replicas_add_their_changes_one_is_taken_exactly():
+    rng = np.random.default_rng(0)
+    base = rng.random((6, 3), dtype=np.float32)
+    replicas = [base[:4] + rng.standard_normal((4, 3), dtype=np.float32) for _ in range(2)]
+    expected = base[:4] + sum(r - base[:4] for r in replicas)
+    untouched = base[4:].copy()
+    combined = combine(base, [r.copy() for r in replicas], slice(0, 4))
+    np.testing.assert_allclose(combined, expected, rtol=1e-5)
+    np.testing.assert_array_equal(base[:4], combined)  # the client's copy is the combined one
+    np.testing.assert_array_equal(base[4:], untouched)
+    alone = base[:4] + np.float32(0.1)
+    np.testing.assert_array_equal(combine(base.copy(), [alone], slice(0, 4)), alone)  # exact
+
+
+def test_more_replicas_add_independent_changes_and_damp_equal_ones():
+    n, base = 4, np.zeros((2, 4), np.float32)
+    orthogonal = [np.eye(4, dtype=np.float32)[[w, w]] for w in range(n)]  # row changes at right angles
+    np.testing.assert_allclose(combine(base.copy(), orthogonal, slice(0, 2)), np.ones((2, 4)), rtol=1e-6)
+    same = [np.full((2, 4), 0.5, np.float32) for _ in range(n)]  # all replicas moved alike
+    np.testing.assert_allclose(combine(base.copy(), same, slice(0, 2)), np.full((2, 4), 0.5 * n / (n - 1)), rtol=1e-6)
+    # a row only one replica changed keeps that change whole
+    one = [np.zeros((2, 4), np.float32) for _ in range(n)]
+    one[2][1] = 3.0
+    np.testing.assert_allclose(combine(base.copy(), one, slice(0, 2))[1], 3.0)
+
+
+@pytest.mark.parametrize("architecture,loss", VARIANTS)
+def test_one_worker_reproduces_the_one_thread_run_bit_for_bit(prepared, one_worker, architecture, loss):
+    config = Word2VecConfig(architecture=architecture, loss=loss, dim=16, epochs=2, threads=1, chunk_words=500)
+    alone, report = train_word2vec(prepared, config, progress=False)
+    lines: list[str] = []
+    spread, cluster_report = train_word2vec(
+        prepared, config, progress=False, log=lines.append, cluster=one_worker, sync_words=1500
+    )
+    np.testing.assert_array_equal(alone.vectors, spread.vectors)
+    assert cluster_report.epoch_losses == report.epoch_losses
+    assert "round(s) on 1 workers" in lines[0] and "MiB synchronised" in lines[0]
+
+
+def test_two_workers_split_the_rounds_and_still_learn(prepared, two_workers):
+    config = Word2VecConfig(dim=16, epochs=4, chunk_words=500)
+    lines: list[str] = []
+    embeddings, report = train_word2vec(
+        prepared, config, progress=False, log=lines.append, cluster=two_workers, sync_words=1000
+    )
+    n_chunks = len(prepared.encoded.chunk_starts(500)) - 1
+    assert f"{-(-n_chunks // 4)} round(s) on 2 workers" in lines[0]  # 2 chunks per worker per round
+    assert report.epoch_losses[-1] < report.epoch_losses[0]
+    assert report.examples > 0 and np.isfinite(embeddings.vectors).all()
+
+
+def test_checkpoints_on_a_cluster_are_offered_at_epoch_ends_only(prepared, two_workers):
+    calls = []
+
+    def checkpoint(state, epoch_end):
+        calls.append((state.epoch, state.next_chunk, epoch_end))
+
+    config = Word2VecConfig(dim=8, epochs=2, chunk_words=500)
+    train_word2vec(prepared, config, progress=False, checkpoint=checkpoint, cluster=two_workers, sync_words=1000)
+    assert calls == [(1, 0, True), (2, 0, True)]
+
+
+def test_a_run_resumed_on_one_worker_equals_the_uninterrupted_one(prepared, one_worker):
+    """The state a cluster checkpoint saves (after epoch 1) continues to the same vectors."""
+    config = Word2VecConfig(dim=8, epochs=3, threads=1, chunk_words=500)
+    saved = []
+
+    def checkpoint(state, epoch_end):
+        if state.epoch == 1:
+            saved.append(pickle.dumps(state))
+
+    whole, _ = train_word2vec(prepared, config, progress=False, checkpoint=checkpoint, cluster=one_worker)
+    resumed, _ = train_word2vec(prepared, config, progress=False, state=pickle.loads(saved[0]), cluster=one_worker)
+    np.testing.assert_array_equal(whole.vectors, resumed.vectors)
+
+
+def test_subword_models_are_refused_on_a_cluster(prepared, one_worker):
+    with pytest.raises(ConfigError, match="--cluster does not train subword models"):
+        train_word2vec(prepared, Word2VecConfig(dim=8, maxn=5), progress=False, cluster=one_worker)
+
+
+def test_an_encoded_corpus_pickles_as_its_current_path_or_its_ids(tmp_path):
+    ids = np.arange(10, dtype=np.int32)
+    np.save(tmp_path / "ids.npy", ids)
+    starts = np.array([0, 4, 10])
+    encoded = EncodedCorpus(tmp_path / "ids.npy", starts)
+    os.rename(tmp_path / "ids.npy", tmp_path / "moved.npy")  # a cache entry renamed into place
+    state = encoded.__getstate__()
+    assert state["ids"] == str(tmp_path / "moved.npy")
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(encoded)).read_ids(0, 10), ids)
+    os.unlink(tmp_path / "moved.npy")  # a private entry, removed: the ids travel themselves
+    copy = pickle.loads(pickle.dumps(encoded))
+    np.testing.assert_array_equal(copy.read_ids(2, 7), ids[2:7])
+    np.testing.assert_array_equal(copy.sentence_starts, starts)
+
+
+@pytest.mark.realdata
+def test_two_workers_keep_the_one_process_quality_on_wikipedia(wiki_slice, tmp_path, two_workers):
+    """The floors of test_training's SGNS quality test, on 2 workers synchronising every 100k words."""
+    prepared = prepare_corpus([wiki_slice], cache_dir=tmp_path / "cache")
+    config = Word2VecConfig(epochs=5, seed=11, threads=1)
+    embeddings, _ = train_word2vec(prepared, config, progress=False, cluster=two_workers, sync_words=100_000)
+    similarity = evaluate_similarity(embeddings, dataset_path("wordsim353")[1])
+    analogy = evaluate_analogy(embeddings, dataset_path("google-analogy")[1])
+    assert similarity.spearman > 0.26
+    assert analogy.accuracy > 0.025
+    assert dict(embeddings.most_similar(["france"], topn=10)).keys() & {"germany", "italy", "spain", "england"}
+
+
+@pytest.mark.slow
+def test_train_on_worker_processes_from_the_command_line(small_corpus, tmp_path):
+    out = tmp_path / "vectors.bin"
+    result = cli_run(
+        *("train", "--model", "sgns", "--dim", "8", "--epochs", "2", "--cluster", "local:2", "--sync-words", "2000"),
+        *("--cache-dir", tmp_path / "cache", "-o", out, small_corpus),
+    )
+    assert result.exit_code == 0, result.output
+    assert "round(s) on 2 workers" in result.output
+    assert len(Embeddings.load(out)) > 100
+
+
+@pytest.mark.slow
+def test_a_killed_worker_stops_the_run_with_one_line(small_corpus, tmp_path):
+    from embedkit.cluster import ClusterSpec, open_cluster
+
+    prepared = prepare_corpus([small_corpus], cache_dir=tmp_path / "cache")
+    config = Word2VecConfig(dim=8, epochs=3, chunk_words=500)
+    with open_cluster(ClusterSpec(workers=2)) as client:
+        victim = next(iter(client.run(os.getpid).values()))
+
+        def kill_after_the_first_epoch(line):
+            os.kill(victim, signal.SIGKILL)
+
+        with pytest.raises(ClusterError, match="epoch 2") as caught:
+            train_word2vec(
+                prepared, config, progress=False, log=kill_after_the_first_epoch, cluster=client, sync_words=1000
+            )
+    assert "\n" not in str(caught.value)
+
+
+def test_sync_words_below_a_thousand_is_a_usage_error(small_corpus, tmp_path):
+    result = cli_run("train", "--cluster", "local:1", "--sync-words", "10", "-o", tmp_path / "v.bin", small_corpus)
+    assert_clean_error(result, 2, "--sync-words")
+    assert not (tmp_path / "v.bin").exists()
+
+
+def test_glove_on_one_worker_reproduces_the_one_thread_run_bit_for_bit(prepared, one_worker):
+    config = GloveConfig(dim=8, epochs=3, threads=1, x_max=10)
+    alone, report = train_glove(prepared, config, progress=False)
+    lines: list[str] = []
+    spread, cluster_report = train_glove(prepared, config, progress=False, log=lines.append, cluster=one_worker)
+    np.testing.assert_array_equal(alone.vectors, spread.vectors)
+    assert cluster_report.epoch_losses == report.epoch_losses
+    assert any("round(s) on 1 workers" in line for line in lines)
+
+
+def test_glove_on_two_workers_learns(prepared, two_workers):
+    config = GloveConfig(dim=8, epochs=5, x_max=10)
+    embeddings, report = train_glove(prepared, config, progress=False, cluster=two_workers)
+    assert report.epoch_losses[-1] < 0.8 * report.epoch_losses[0]
+    assert np.isfinite(embeddings.vectors).all()
+
+
+def test_glove_cells_beyond_the_memory_budget_are_refused_on_a_cluster(prepared, two_workers, monkeypatch):
+    from embedkit.models import glove
+
+    monkeypatch.setattr(glove, "_BYTES_PER_CELL", 1 << 30)  # no cell fits
+    with pytest.raises(ConfigError, match="on a cluster every worker holds them in memory"):
+        train_glove(prepared, GloveConfig(dim=8, epochs=1), progress=False, cluster=two_workers)
