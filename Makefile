@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install lint test test-fast demo bench bench-word2vec bench-count bench-ann bench-fasttext bench-phrases bench-sharded clean
+.PHONY: install lint test test-fast demo bench bench-word2vec bench-count bench-ann bench-fasttext bench-phrases bench-sharded bench-cluster-train clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ bench-phrases: $(STAMP)
 # shared corpus concatenated 4x (about 6 minutes, 2 GB of temporary disk).
 bench-sharded: $(STAMP)
 	$(BIN)/python scripts/bench_sharded.py
+
+# Data-parallel training: SGNS (one process vs local:2 and local:4), then GloVe (vs local:2).
+bench-cluster-train: $(STAMP)
+	$(BIN)/python scripts/bench_cluster_train.py --model sgns --workers 2 4
+	$(BIN)/python scripts/bench_cluster_train.py --model glove --workers 2
 
 bench-word2vec: $(STAMP)
 	$(BENCH_SUITE) --only sgns,cbow,sg-hs,cbow-hs

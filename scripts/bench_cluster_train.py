@@ -1,15 +1,17 @@
-"""SGNS in one process (2 threads) against data-parallel training on ``--cluster local:N``.
+"""SGNS or GloVe in one process (2 threads) against data-parallel training on ``--cluster local:N``.
 
-word2vec.c's settings for all runs (skip-gram, negative 5, window 5, dim 100, sample 1e-3,
-min_count 5, 5 epochs, seed 1) on the shared corpus. The corpus pass is done once, untimed, into
-a cache every run reads. Each run is its own process, started once the machine is idle
-(``_benchutil.measured_run``); modes alternate: ``serial`` (one process, ``--threads`` threads),
-``cluster:N`` (``--cluster local:N``, one thread per worker, ``--sync-words`` per round) for
-each N of ``--workers``. Reported per run: training seconds (the trainer's clock: the replicas'
-start and every round included, the cluster's own start not), words/s, WS-353, SimLex-999 and
-Google analogy (top 30k), and for the cluster the rounds and MiB synchronised per epoch.
+``--model sgns``: word2vec.c's settings (skip-gram, negative 5, window 5, dim 100, sample 1e-3,
+min_count 5, 5 epochs, seed 1); ``--model glove``: Stanford's demo settings (dim 100, window 10,
+x_max 10, 15 iterations, eta 0.05), on the shared corpus. The corpus pass (and GloVe's co-
+occurrence counting) is done once, untimed, into a cache every run reads. Each run is its own
+process, started once the machine is idle (``_benchutil.measured_run``); modes alternate:
+``serial`` (one process, ``--threads`` threads), ``cluster:N`` (``--cluster local:N``, one
+thread per worker, ``--sync-words`` per round) for each N of ``--workers``. Reported per run:
+training seconds (the trainer's clock: the replicas' start and every round included, the
+cluster's own start not), words/s (cells/s for GloVe), WS-353, SimLex-999 and Google analogy
+(top 30k), and for the cluster the rounds and MiB synchronised per epoch.
 
-    python scripts/bench_cluster_train.py [--corpus PATH] [--workers 2 4] [--runs 2] [--out bench]
+    python scripts/bench_cluster_train.py [--model sgns|glove] [--corpus PATH] [--workers 2 4] [--runs 2]
 """
 
 from __future__ import annotations
@@ -25,15 +27,18 @@ from pathlib import Path
 
 from _benchutil import DEFAULT_CORPUS, LoadPolicy, checked_paths, evaluate, peak_rss_mb, worker_row, write_results
 
-SETTINGS = {"model": "sgns", "dim": 100, "window": 5, "negative": 5, "sample": 1e-3, "epochs": 5, "seed": 1}
+SETTINGS = {
+    "sgns": {"dim": 100, "window": 5, "negative": 5, "sample": 1e-3, "epochs": 5, "seed": 1},
+    "glove": {"dim": 100, "window": 10, "x_max": 10.0, "epochs": 15, "eta": 0.05, "seed": 1},
+}
 _ROUNDS = re.compile(r"(\d+) round\(s\) on \d+ workers, ([\d,.]+) MiB synchronised, combining ([\d.]+) s")
 
 
-def run_worker(mode: str, corpus: str, cache: str, threads: int, sync_words: int, out: str) -> dict:
+def run_worker(model: str, mode: str, corpus: str, cache: str, threads: int, sync_words: int, out: str) -> dict:
+    from embedkit import training
     from embedkit.cluster import ClusterSpec, open_cluster
-    from embedkit.config import Word2VecConfig
+    from embedkit.config import GloveConfig, Word2VecConfig
     from embedkit.encode import prepare_corpus
-    from embedkit.models.word2vec import train_word2vec
 
     lines: list[str] = []
     result: dict = {}
@@ -44,14 +49,14 @@ def run_worker(mode: str, corpus: str, cache: str, threads: int, sync_words: int
             client = stack.enter_context(open_cluster(ClusterSpec(workers=int(mode.split(":")[1]))))
             result["start_s"] = time.perf_counter() - started
         prepared = prepare_corpus([corpus], cache_dir=cache)
-        config = Word2VecConfig(**{k: v for k, v in SETTINGS.items() if k != "model"}, threads=threads)
+        config = {"sgns": Word2VecConfig, "glove": GloveConfig}[model](**SETTINGS[model], threads=threads)
         options = {} if client is None else {"cluster": client, "sync_words": sync_words}
-        embeddings, report = train_word2vec(prepared, config, progress=False, log=lines.append, **options)
+        embeddings, report = training.train(prepared, config, progress=False, log=lines.append, **options)
     embeddings.save(out)
     rounds = [_ROUNDS.search(line) for line in lines]
     result.update(
         train_s=report.seconds,
-        words_per_s=report.words_per_second,
+        units_per_s=report.words_per_second if model == "sgns" else report.nnz * report.epochs / report.seconds,
         final_loss=report.epoch_losses[-1],
         rounds_per_epoch=[int(m.group(1)) for m in rounds if m],
         mib_per_epoch=[float(m.group(2).replace(",", "")) for m in rounds if m],
@@ -64,6 +69,7 @@ def run_worker(mode: str, corpus: str, cache: str, threads: int, sync_words: int
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", choices=sorted(SETTINGS), default="sgns")
     parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 4])
     parser.add_argument("--threads", type=int, default=2, help="threads of the one-process run")
@@ -76,7 +82,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.worker:
         threads = args.threads if args.worker == "serial" else 1
-        print(json.dumps(run_worker(args.worker, args.corpus, args.cache, threads, args.sync_words, args.vectors)))
+        work = (args.model, args.worker, args.corpus, args.cache, threads, args.sync_words, args.vectors)
+        print(json.dumps(run_worker(*work)))
         return
     corpus, results = checked_paths(args.corpus, args.out)
     policy = LoadPolicy()
@@ -85,32 +92,41 @@ def main() -> None:
         from embedkit.encode import prepare_corpus
 
         cache = Path(work) / "cache"
-        prepare_corpus([str(corpus)], cache_dir=cache)  # the corpus pass, once, untimed
+        prepared = prepare_corpus([str(corpus)], cache_dir=cache)  # the corpus pass, once, untimed
+        if args.model == "glove":  # and the co-occurrences
+            from embedkit.config import GloveConfig
+            from embedkit.cooccur import CooccurrenceOptions, cooccurrences_for
+
+            options = CooccurrenceOptions.of(GloveConfig(**SETTINGS["glove"]))
+            cooccurrences_for(prepared, options, progress=False)
         for run in range(1, args.runs + 1):
             for mode in ["serial", *(f"cluster:{n}" for n in args.workers)]:
                 cmd = [sys.executable, __file__, "--worker", mode, "--corpus", str(corpus), "--cache", str(cache)]
+                cmd += ["--model", args.model]
                 cmd += ["--threads", str(args.threads), "--sync-words", str(args.sync_words)]
                 cmd += ["--vectors", str(Path(work) / f"{mode.replace(':', '')}-{run}.bin")]
                 rows.append(worker_row(cmd, f"{mode} run {run}", policy, mode=mode, run=run))
     settings = {
-        **SETTINGS,
+        "model": args.model,
+        **SETTINGS[args.model],
         "serial threads": args.threads,
         "threads per worker": 1,
         "sync_words": args.sync_words,
         "corpus": corpus.name,
     }
-    write_results(results, "cluster-train", settings, rows, table)
+    write_results(results, f"cluster-{args.model}", settings, rows, table)
 
 
 def table(payload: dict) -> str:
     rows = payload["rows"]
     lines = [
-        "# SGNS: one process vs data-parallel --cluster local:N (scripts/bench_cluster_train.py)",
+        f"# {payload['settings']['model']}: one process vs data-parallel --cluster local:N "
+        "(scripts/bench_cluster_train.py)",
         "",
         "Settings: " + ", ".join(f"{k} {v}" for k, v in payload["settings"].items()),
         f"Machine: {payload['machine']}; versions: {payload['versions']}",
         "",
-        "| mode | run | train s | words/s | WS-353 | SimLex-999 | analogy | final loss | rounds/epoch | "
+        "| mode | run | train s | words or cells/s | WS-353 | SimLex-999 | analogy | final loss | rounds/epoch | "
         "MiB synced/epoch | combine s | cluster start s | flags |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
@@ -120,7 +136,7 @@ def table(payload: dict) -> str:
         mib = f"{sum(r['mib_per_epoch']) / len(r['mib_per_epoch']):.0f}" if r["mib_per_epoch"] else "-"
         start = f"{r['start_s']:.1f}" if "start_s" in r else "-"
         lines.append(
-            f"| {r['mode']} | {r['run']} | {r['train_s']:.1f} | {r['words_per_s'] / 1e3:.0f}k | "
+            f"| {r['mode']} | {r['run']} | {r['train_s']:.1f} | {r['units_per_s'] / 1e3:.0f}k | "
             f"{s['wordsim353']:.4f} | {s['simlex999']:.4f} | {s['google_analogy']:.4f} | {r['final_loss']:.4f} | "
             f"{rounds} | {mib} | {r['combine_s']:.2f} | {start} | {'; '.join(r['flags']) or '-'} |"
         )
@@ -131,7 +147,7 @@ def table(payload: dict) -> str:
         pairs = list(zip(serial, spread))
         lines.append(
             f"{mode} vs serial, run by run: throughput "
-            + ", ".join(f"{b['words_per_s'] / a['words_per_s']:.2f}x" for a, b in pairs)
+            + ", ".join(f"{b['units_per_s'] / a['units_per_s']:.2f}x" for a, b in pairs)
             + "; WS-353 "
             + ", ".join(f"{b['scores']['wordsim353'] - a['scores']['wordsim353']:+.4f}" for a, b in pairs)
             + "; analogy points "

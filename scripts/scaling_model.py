@@ -9,8 +9,8 @@ receives the combined rows: ``2 * N * T_r * dim * 4`` bytes per matrix cross the
 Workers wait for the slowest and for the combine: round time = compute + bytes / bandwidth +
 ``overhead`` (the per-round fixed cost: actor calls, the client's combining, measured).
 
-    python scripts/scaling_model.py [--tokens 17e6] [--vocab 71290] [--dim 100] [--rate 5.5e5]
-        [--sync-words 5e5] [--bandwidth-gbit 10] [--overhead 0.02] [--workers 2 8 32]
+    python scripts/scaling_model.py [--tokens 16415839] [--vocab 70265] [--dim 100] [--rate 6e5]
+        [--sync-words 1e5] [--bandwidth-gbit 10] [--overhead 0.016] [--workers 2 8 32]
 """
 
 from __future__ import annotations
@@ -50,13 +50,13 @@ def speedup(args, workers: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tokens", type=float, default=17.0e6, help="tokens per epoch")
-    parser.add_argument("--vocab", type=int, default=71_290)
+    parser.add_argument("--tokens", type=float, default=16_415_839, help="tokens per epoch (the shared corpus)")
+    parser.add_argument("--vocab", type=int, default=70_265)
     parser.add_argument("--dim", type=int, default=100)
-    parser.add_argument("--rate", type=float, default=5.5e5, help="words/s of one single-threaded worker")
-    parser.add_argument("--sync-words", type=float, default=5e5)
+    parser.add_argument("--rate", type=float, default=6e5, help="words/s of one single-threaded worker")
+    parser.add_argument("--sync-words", type=float, default=1e5)
     parser.add_argument("--bandwidth-gbit", type=float, default=10.0, help="the client's link")
-    parser.add_argument("--overhead", type=float, default=0.02, help="fixed seconds per round")
+    parser.add_argument("--overhead", type=float, default=0.016, help="fixed seconds per round")
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 8, 32])
     args = parser.parse_args()
     rows = [speedup(args, n) for n in args.workers]

@@ -128,13 +128,13 @@ class Replicas:
         """Start counting rounds (and bytes, seconds) of a new epoch."""
         self.rounds, self.bytes, self.combine_seconds = 0, 0, 0.0
 
-    def round(self, shares: Sequence[tuple], what: str, last_of_epoch: bool) -> list:
-        """One round: worker ``w`` trains ``shares[w]``, then the tier (every row if
+    def round(self, work: Sequence[tuple], what: str, last_of_epoch: bool) -> list:
+        """One round: worker ``w`` trains ``work[w]``, then the tier (every row if
         ``last_of_epoch``) is combined into the matrices. Returns the workers' statistics."""
         self.rounds += 1
         tier = max(len(m) for m in self.matrices) if last_of_epoch else tier_size(self.rounds, len(self.matrices[0]))
         with cluster_errors(what):
-            calls = [actor.step(self.pending, tier, share) for actor, share in zip(self.actors, shares)]
+            calls = [actor.step(self.pending, tier, share) for actor, share in zip(self.actors, work)]
             results = [self._result(call, what) for call in calls]
         started = time.perf_counter()
         self.pending = [
