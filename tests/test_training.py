@@ -75,6 +75,15 @@ def test_divergence_is_reported_not_written(prepared):
         train_word2vec(prepared, Word2VecConfig(dim=16, epochs=3, alpha=1e12, threads=1), progress=False)
 
 
+def test_a_divergence_with_finite_numbers_is_reported_too(prepared):
+    """Hierarchical softmax at alpha 1 stays finite (loss ~1,500 per example, vectors ~80) but
+    is no model: the loss bound (10x the untrained loss) stops it."""
+    config = Word2VecConfig(dim=16, epochs=3, alpha=1.0, threads=1, loss="hs")
+    with pytest.raises(TrainingError, match=r"diverged in epoch 1 \(loss .* per example, .* before training\)"):
+        train_word2vec(prepared, config, progress=False)
+    train_word2vec(prepared, Word2VecConfig(dim=16, epochs=3, threads=1, loss="hs"), progress=False)  # alpha 0.025
+
+
 @pytest.fixture(scope="module")
 def wiki_prepared(wiki_slice):
     return prepare_corpus([wiki_slice], use_cache=False)

@@ -15,6 +15,7 @@ With more threads updates race (Hogwild, as word2vec.c and gensim), so runs diff
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -39,6 +40,11 @@ from ._w2v_kernels import Corpus, Schedule, Tables, learning_rate, private_nodes
 
 #: Chunks handed to one kernel call, per thread; between calls the progress bar is updated.
 _CHUNKS_PER_THREAD_PER_CALL = 16
+
+#: An epoch whose loss per example exceeds this many times the untrained loss has diverged,
+#: even with finite numbers (hierarchical softmax at a too high alpha: 1,500 against 5; the
+#: plain sum of 4 cluster replicas: 4.7e30).
+_DIVERGED_FACTOR = 10
 
 
 @dataclass
@@ -404,7 +410,7 @@ class _Run(EpochLoop):
         self, prepared: PreparedCorpus, config: Word2VecConfig, state: Word2VecState, progress, log, checkpoint
     ):
         encoded = prepared.encoded
-        self.config = config
+        self.config, self.counts = config, prepared.vocab.counts
         chunk_starts = encoded.chunk_starts(config.chunk_words)
         n_chunks = len(chunk_starts) - 1
         super().__init__(
@@ -476,7 +482,22 @@ class _Run(EpochLoop):
                 f"epoch {epoch + 1} had no training example: subsampling kept {kept:,} "
                 f"words (sample={self.config.sample:g}); raise --sample, or 0 to keep every word"
             )
+        if loss > _DIVERGED_FACTOR * self.untrained_loss:
+            raise TrainingError(
+                f"{self.name} diverged in epoch {epoch + 1} (loss {loss:.3g} per example, {self.untrained_loss:.3g} "
+                f"before training); {self.advice}"
+            )
         state.epoch_losses.append(loss)
         state.kept_words += kept
         state.examples += int(stats[:, 1].sum())
         return f"epoch {epoch + 1}/{self.epochs}: loss {loss:.4f}, {kept:,} words kept"
+
+    @property
+    def untrained_loss(self) -> float:
+        """The loss per example with C = 0 (every score 0, sigma = 1/2): ``(1 + negative) ln 2``
+        for negative sampling, the corpus-weighted mean Huffman code length times ``ln 2`` for
+        hierarchical softmax."""
+        schedule, tables = self.trainer.schedule, self.trainer.tables
+        if schedule.negative:
+            return (1 + schedule.negative) * math.log(2)
+        return float(np.average(tables.code_lengths, weights=self.counts)) * math.log(2)
