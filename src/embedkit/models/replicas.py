@@ -120,7 +120,7 @@ class Replicas:
                 client.submit(Replica, blob, threads, actor=True, workers=[address], pure=False)
                 for address in self.addresses
             ]
-            self.actors = [future.result() for future in self._futures]
+            self.actors = [self._result(future, "starting the replicas") for future in self._futures]
         self.pending = None  # the last round's combined rows, written with the next step
         self.reset()
 
@@ -146,9 +146,9 @@ class Replicas:
         return [stats for stats, _ in results]
 
     def _result(self, call, what: str):
-        """The result of an actor call; ClusterError as soon as one of the replicas' workers is
-        gone (an actor is not rebuilt elsewhere: its state would be lost, so the call would wait
-        for ever)."""
+        """The result of an actor (or its creation, a future); ClusterError as soon as one of
+        the replicas' workers is gone (an actor is pinned to its worker and not rebuilt
+        elsewhere, its state would be lost: the call would wait for ever)."""
         while True:
             try:
                 return call.result(timeout=_POLL_S)
