@@ -227,3 +227,11 @@ def test_glove_cells_beyond_the_memory_budget_are_refused_on_a_cluster(prepared,
     monkeypatch.setattr(glove, "_BYTES_PER_CELL", 1 << 30)  # no cell fits
     with pytest.raises(ConfigError, match="on a cluster every worker holds them in memory"):
         train_glove(prepared, GloveConfig(dim=8, epochs=1), progress=False, cluster=two_workers)
+
+
+@pytest.mark.slow
+def test_a_subword_model_on_a_cluster_is_one_line_and_writes_nothing(small_corpus, tmp_path):
+    out = tmp_path / "vectors.bin"
+    result = cli_run("train", "--model", "fasttext", "--cluster", "local:1", "-o", out, small_corpus)
+    assert_clean_error(result, 1, "--cluster does not train subword models")
+    assert not out.exists() and not list(tmp_path.glob("vectors*"))

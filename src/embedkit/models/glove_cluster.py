@@ -18,7 +18,7 @@ import numpy as np
 from ..cooccur import Cooccurrences
 from ._glove_kernels import Cells, Parameters, Step, shuffle_cells, train_blocks
 from .glove import _Run
-from .replicas import Replicas, shares
+from .replicas import Replicas, at_epoch_ends, shares, worker_threads
 
 
 @dataclass
@@ -53,10 +53,8 @@ class ClusterRun(_Run):
     """GloVe's iteration loop with each kernel call replaced by one synchronised round."""
 
     def __init__(self, cells: Cells, cooc: Cooccurrences, config, state, progress, log, checkpoint, client):
-        threads = config.threads or min(client.nthreads().values())
-        at_ends = None if checkpoint is None else lambda s, epoch_end: epoch_end and checkpoint(s, True)
-        super().__init__(cells, cooc, config, state, progress, log, at_ends)
-        self.threads = threads
+        super().__init__(cells, cooc, config, state, progress, log, at_epoch_ends(checkpoint))
+        self.threads = worker_threads(config.threads, client)
         entry = None if cooc.entry is None else str(cooc.entry)
         self.part = BlockPart(entry, cells, config.seed, self.step)
         self.client, self.replicas = client, None

@@ -199,6 +199,17 @@ def combine(base: np.ndarray, replicas: list[np.ndarray], rows: slice) -> np.nda
     return combined
 
 
+def worker_threads(threads: int, client) -> int:
+    """numba threads per worker: ``threads`` (a config's), or 0 for the fewest any worker has."""
+    return threads or min(client.nthreads().values())
+
+
+def at_epoch_ends(checkpoint):
+    """``checkpoint`` offered at epoch ends only (mid-epoch the client's rows outside the last
+    tier are stale), or None."""
+    return None if checkpoint is None else lambda state, epoch_end: epoch_end and checkpoint(state, True)
+
+
 def shares(first: int, last: int, n_workers: int) -> list[tuple[int, int]]:
     """``first .. last`` cut into ``n_workers`` contiguous ranges of (nearly) equal length."""
     bounds = np.linspace(first, last, n_workers + 1).round().astype(int)

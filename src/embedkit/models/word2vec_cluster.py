@@ -24,7 +24,7 @@ import numpy as np
 from ..config import Word2VecConfig
 from ..encode import PreparedCorpus
 from ..errors import ConfigError
-from .replicas import Replicas, shares
+from .replicas import Replicas, at_epoch_ends, shares, worker_threads
 from .word2vec import ChunkTrainer, Word2VecState, _Run
 
 #: Default words per worker per round (``--sync-words``): about 0.2 s of one thread's work;
@@ -65,10 +65,8 @@ class ClusterRun(_Run):
         sync_words: int,
     ):
         check_cluster_config(config)
-        threads = config.threads or min(client.nthreads().values())
-        config = dataclasses.replace(config, threads=threads)
-        at_epoch_ends = None if checkpoint is None else lambda s, epoch_end: epoch_end and checkpoint(s, True)
-        super().__init__(prepared, config, state, progress, log, at_epoch_ends)
+        config = dataclasses.replace(config, threads=worker_threads(config.threads, client))
+        super().__init__(prepared, config, state, progress, log, at_epoch_ends(checkpoint))
         self.client, self.replicas = client, None
         self.per_call = -(-sync_words // config.chunk_words) * len(client.nthreads())
 
