@@ -20,8 +20,10 @@ from embedkit.encode import EncodedCorpus, prepare_corpus
 from embedkit.errors import ClusterError, ConfigError
 from embedkit.evaluate import evaluate_analogy, evaluate_similarity
 from embedkit.models.glove import train_glove
+from embedkit.models.glove_cluster import BlockPart
 from embedkit.models.replicas import combine, tier_size
-from embedkit.models.word2vec import train_word2vec
+from embedkit.models.word2vec import Word2VecState, _Run, train_word2vec
+from embedkit.models.word2vec_cluster import ChunkPart, scaled_trainer
 from embedkit.vectors import Embeddings
 
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
@@ -58,30 +60,30 @@ def test_tiers_double_with_the_trailing_zeros_of_the_round():
     assert tier_size(1 << 20, 5000) == 5000 and tier_size(3, 100) == 100
 
 
-def test_two_replicas_add_their_changes_one_is_taken_exactly():
+@pytest.mark.parametrize("averaged", [False, True])
+def test_replicas_changes_are_added_or_averaged_one_is_taken_exactly(averaged):
     rng = np.random.default_rng(0)
     base = rng.random((6, 3), dtype=np.float32)
-    replicas = [base[:4] + rng.standard_normal((4, 3), dtype=np.float32) for _ in range(2)]
-    expected = base[:4] + sum(r - base[:4] for r in replicas)
+    replicas = [base[:4] + rng.standard_normal((4, 3), dtype=np.float32) for _ in range(3)]
+    expected = base[:4] + sum(r - base[:4] for r in replicas) / (3 if averaged else 1)
     untouched = base[4:].copy()
-    combined = combine(base, [r.copy() for r in replicas], slice(0, 4))
+    combined = combine(base, [r.copy() for r in replicas], slice(0, 4), averaged)
     np.testing.assert_allclose(combined, expected, rtol=1e-5)
     np.testing.assert_array_equal(base[:4], combined)  # the client's copy is the combined one
     np.testing.assert_array_equal(base[4:], untouched)
     alone = base[:4] + np.float32(0.1)
-    np.testing.assert_array_equal(combine(base.copy(), [alone], slice(0, 4)), alone)  # exact
+    np.testing.assert_array_equal(combine(base.copy(), [alone], slice(0, 4), averaged), alone)  # exact
 
 
-def test_more_replicas_add_independent_changes_and_damp_equal_ones():
-    n, base = 4, np.zeros((2, 4), np.float32)
-    orthogonal = [np.eye(4, dtype=np.float32)[[w, w]] for w in range(n)]  # row changes at right angles
-    np.testing.assert_allclose(combine(base.copy(), orthogonal, slice(0, 2)), np.ones((2, 4)), rtol=1e-6)
-    same = [np.full((2, 4), 0.5, np.float32) for _ in range(n)]  # all replicas moved alike
-    np.testing.assert_allclose(combine(base.copy(), same, slice(0, 2)), np.full((2, 4), 0.5 * n / (n - 1)), rtol=1e-6)
-    # a row only one replica changed keeps that change whole
-    one = [np.zeros((2, 4), np.float32) for _ in range(n)]
-    one[2][1] = 3.0
-    np.testing.assert_allclose(combine(base.copy(), one, slice(0, 2))[1], 3.0)
+def test_word2vec_replicas_average_at_n_times_the_learning_rate_glove_adds(prepared):
+    config = Word2VecConfig(dim=16, epochs=1, threads=1, chunk_words=500)
+    trainer = _Run(prepared, config, Word2VecState.initial(prepared, config), False, None, None).trainer
+    scaled = scaled_trainer(trainer, 3)
+    assert scaled.schedule.alpha == pytest.approx(3 * trainer.schedule.alpha)
+    assert scaled.schedule.min_alpha == pytest.approx(3 * trainer.schedule.min_alpha)
+    assert scaled_trainer(trainer, 1).schedule == trainer.schedule  # one worker: the one-process run
+    assert scaled.learning_rate(0, 1) == pytest.approx(3 * trainer.learning_rate(0, 1))
+    assert ChunkPart.averaged and not BlockPart.averaged
 
 
 @pytest.mark.parametrize("architecture,loss", VARIANTS)

@@ -4,14 +4,16 @@ sums) per worker, synchronised in rounds (:mod:`embedkit.models.replicas`).
 Every worker holds the shuffled cells — read from the co-occurrence cache entry on the shared
 storage and shuffled with the run's seed, so they equal the client's — and each round gives
 each worker a contiguous share of the round's blocks in the iteration's block order. Rows hold
-a word's vector, bias and squared-gradient sums together, so the combined change of a row adds
-up the AdaGrad sums as well. With one worker the run is the one-process run with ``threads=1``,
-bit for bit. Checkpoints are offered at iteration ends only (as word2vec's on a cluster).
+a word's vector, bias and squared-gradient sums together; the replicas' changes are added up
+(each cell is trained by one replica only), AdaGrad sums included. With one worker the run is
+the one-process run with ``threads=1``, bit for bit. Checkpoints are offered at iteration ends
+only (as word2vec's on a cluster).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -34,6 +36,7 @@ class BlockPart:
     seed: int
     step: Step
     reversed_tiers: tuple[bool, bool] = (False, False)
+    averaged: ClassVar[bool] = False
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "cells": None} if self.entry else dict(self.__dict__)

@@ -13,12 +13,19 @@ worker trains its share of the call's units, then the replicas are synchronised:
   decreasing frequency, so a tier is the first ``T_r`` rows of a matrix, or its last ones for
   a matrix ordered the other way (the inner nodes of word2vec's Huffman tree).
 * **Combining** (:func:`combine`): the client keeps the last synchronised value ``base`` of
-  every row (the run's state); the replicas' changes since then are added up, as Hogwild adds
-  those of the threads of one process — damped, with more than two workers, where the
-  replicas agree. Averaging them instead (model averaging, Spark MLlib's scheme) divides each
-  worker's progress by the number of workers (measured: WS-353 0.37 against 0.51 for the sum,
-  2 workers, a 4.4M-token slice). With one worker the result is the replica itself, exactly,
-  so one worker reproduces the one-process run with one thread bit for bit.
+  every row (the run's state); the replicas' changes since then are averaged or added up, as
+  the part says (``part.averaged``). word2vec averages, its replicas training at ``N`` times
+  the learning rate (the linear scaling rule of large-batch SGD, Goyal et al. 2017,
+  arXiv:1706.02677): where a row's updates are few and small (a rare word) the mean of ``N``
+  changes at ``N`` times the rate is their sum, Hogwild's semantics; where every replica drives
+  a row to the same point within a round (a frequent word) it is that point, where the sum
+  would overshoot ``N`` times (measured on a 4.4M-token slice, 3 epochs, WS-353 / analogy: one
+  process 0.480 / 0.111; 4 workers: sum diverged, averaging at ``N`` times the rate
+  0.493 / 0.108). Plain averaging at the same rate is Spark MLlib's scheme and divides each
+  worker's progress by ``N``. GloVe adds the changes: each cell is in one replica only and
+  AdaGrad scales each step, so the replicas' updates are those of Hogwild's threads. With one
+  worker the result is the replica itself, exactly, so one worker reproduces the one-process
+  run with one thread bit for bit.
 
 What crosses the network per round: each worker sends its tier rows and receives the combined
 ones, ``2 x workers x T_r x row bytes`` per matrix, through the client. A lost worker or
@@ -111,6 +118,7 @@ class Replicas:
 
     def __init__(self, client, part, matrices: Sequence[np.ndarray], threads: int):
         self.matrices, self.reverse, self.client = list(matrices), part.reversed_tiers, client
+        self.averaged = part.averaged
         self.addresses = sorted(client.nthreads())
         self.n_workers = len(self.addresses)
         start = pickle.dumps((part, self.matrices), protocol=pickle.HIGHEST_PROTOCOL)
@@ -138,7 +146,7 @@ class Replicas:
             results = [self._result(call, what) for call in calls]
         started = time.perf_counter()
         self.pending = [
-            combine(matrix, [rows[k] for _, rows in results], tier_slice(len(matrix), tier, rev))
+            combine(matrix, [rows[k] for _, rows in results], tier_slice(len(matrix), tier, rev), self.averaged)
             for k, (matrix, rev) in enumerate(zip(self.matrices, self.reverse))
         ]
         self.bytes += 2 * sum(r.nbytes for _, rows in results for r in rows)  # up, and down again
@@ -169,32 +177,21 @@ class Replicas:
         )
 
 
-def combine(base: np.ndarray, replicas: list[np.ndarray], rows: slice) -> np.ndarray:
-    """The synchronised value of ``rows`` from the replicas' values there: written into
-    ``base`` (the last synchronised value) and returned.
+def combine(base: np.ndarray, replicas: list[np.ndarray], rows: slice, averaged: bool) -> np.ndarray:
+    """The synchronised value of ``rows`` from the replicas' values there (each float32, the
+    shape of ``base[rows]``): written into ``base`` (the last synchronised value) and returned.
 
-    The replicas' changes ``d_w = x_w - base`` are added up, as Hogwild adds the updates of the
-    threads of one process. With more than two workers a row whose replicas all moved alike (a
-    frequent word, which every replica drives to nearly the same point within a round) would
-    overshoot by N times and grow from round to round; so the sum is divided by
-    ``1 + (N - 2) a``, where ``a = (|sum d_w|^2 / sum |d_w|^2 - 1) / (N - 1)`` in [0, 1] is how
-    much the changes agree (0: orthogonal, as independent updates of a rare word; 1: equal).
-    Equal changes then combine to ``N / (N - 1)`` of one (a deviation shrinks by ``1 / (N - 1)``
-    per round), independent ones still add up; with two workers it is the plain sum, and with
-    one ``x_1`` itself, exactly.
+    The replicas' changes ``x_w - base`` are averaged (``averaged``) or added up; with one
+    replica the result is ``x_1`` itself, exactly. The module notes say which model does which.
     """
     if len(replicas) == 1:
         combined = replicas[0].copy()
     else:
-        n, start = len(replicas), base[rows]
-        changes = [x - start for x in replicas]
-        total = np.sum(changes, axis=0)
-        if n > 2:
-            spread = np.sum([np.einsum("ij,ij->i", d, d) for d in changes], axis=0)
-            together = np.einsum("ij,ij->i", total, total)
-            agreement = np.clip((together / np.maximum(spread, np.finfo(np.float32).tiny) - 1) / (n - 1), 0, 1)
-            total /= (1 + (n - 2) * agreement).astype(np.float32)[:, None]
-        combined = start + total
+        start = base[rows]
+        changes = np.sum([x - start for x in replicas], axis=0)
+        if averaged:
+            changes /= np.float32(len(replicas))
+        combined = start + changes
     base[rows] = combined
     return combined
 

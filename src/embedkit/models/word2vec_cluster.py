@@ -5,9 +5,11 @@ Round ``r`` of an epoch takes the next ``workers x ceil(sync_words / chunk_words
 the corpus and gives each worker one contiguous run of them, which it trains with the
 one-process kernels (:class:`~embedkit.models.word2vec.ChunkTrainer`); then the tier of W and C
 is combined (C's tier is its last rows with hierarchical softmax: the inner nodes are numbered
-by increasing weight). A chunk keeps its place in the corpus, so the kernels' linear
-learning-rate decay follows the global word count, and its (seed, epoch, chunk) random stream:
-one worker reproduces the one-process run with ``threads=1`` bit for bit.
+by increasing weight) by averaging the replicas' changes, each replica training at ``N`` times
+the learning rate for ``N`` workers (the module notes of :mod:`~embedkit.models.replicas` say
+why). A chunk keeps its place in the corpus, so the kernels' linear learning-rate decay follows
+the global word count, and its (seed, epoch, chunk) random stream: one worker reproduces the
+one-process run with ``threads=1`` bit for bit.
 
 The client holds the synchronised W and C, which is what a checkpoint saves; mid-epoch the rows
 outside the last tier are stale there, so checkpoints are offered at epoch ends only, and
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -39,6 +42,7 @@ class ChunkPart:
 
     trainer: ChunkTrainer
     reversed_tiers: tuple[bool, bool]
+    averaged: ClassVar[bool] = True
 
     def __post_init__(self):
         self.stats = np.zeros((self.trainer.n_chunks, 3), np.float64)
@@ -68,12 +72,14 @@ class ClusterRun(_Run):
         config = dataclasses.replace(config, threads=worker_threads(config.threads, client))
         super().__init__(prepared, config, state, progress, log, at_epoch_ends(checkpoint))
         self.client, self.replicas = client, None
-        self.per_call = -(-sync_words // config.chunk_words) * len(client.nthreads())
+        n_workers = len(client.nthreads())
+        self.per_call = -(-sync_words // config.chunk_words) * n_workers
+        self.replica_trainer = scaled_trainer(self.trainer, n_workers)
 
     def start_epoch(self, epoch: int) -> None:
         super().start_epoch(epoch)
         if self.replicas is None:
-            part = ChunkPart(self.trainer, (False, self.config.loss == "hs"))
+            part = ChunkPart(self.replica_trainer, (False, self.config.loss == "hs"))
             matrices = (self.state.syn0, self.state.syn1)
             self.replicas = Replicas(self.client, part, matrices, self.config.threads)
         self.replicas.reset()
@@ -84,10 +90,19 @@ class ClusterRun(_Run):
         stats = self.replicas.round([(epoch, a, b) for a, b in ranges], what, last == self.n_parts)
         for (a, b), part_stats in zip(ranges, stats):
             self.state.chunk_stats[a:b] = part_stats
-        return self.running_loss(last), self.trainer.learning_rate(epoch, last)
+        return self.running_loss(last), self.replica_trainer.learning_rate(epoch, last)
 
     def end_epoch(self, epoch: int, loss: float) -> str:
         return f"{super().end_epoch(epoch, loss)}; {self.replicas.summary()}"
+
+
+def scaled_trainer(trainer: ChunkTrainer, n_workers: int) -> ChunkTrainer:
+    """The trainer each of ``n_workers`` replicas runs: ``trainer`` with its start and end
+    learning rates (alpha, min_alpha) ``n_workers`` times higher, as the replicas' changes are
+    averaged (the linear scaling rule, Goyal et al. 2017). One worker keeps ``trainer``'s rates."""
+    schedule = trainer.schedule
+    scaled = schedule._replace(alpha=schedule.alpha * n_workers, min_alpha=schedule.min_alpha * n_workers)
+    return dataclasses.replace(trainer, schedule=scaled)
 
 
 def check_cluster_config(config: Word2VecConfig) -> None:
