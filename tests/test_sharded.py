@@ -173,6 +173,15 @@ def test_workers_with_another_embedkit_are_refused(client, monkeypatch):
             pass
 
 
+def test_a_local_cluster_starts_its_workers_without_the_profiler():
+    import dask
+
+    with open_cluster(ClusterSpec(workers=1)) as client:
+        seen = client.run(dask.config.get, "distributed.worker.profile.enabled")
+    assert list(seen.values()) == [False]
+    assert dask.config.get("distributed.worker.profile.enabled")  # this process's setting is back
+
+
 def test_cluster_specs():
     assert ClusterSpec.parse("local:3") == ClusterSpec(workers=3)
     assert ClusterSpec.parse("tcp://10.0.0.1:8786") == ClusterSpec(address="tcp://10.0.0.1:8786")
