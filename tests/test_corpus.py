@@ -3,6 +3,7 @@ one-pass encoding against a brute-force one."""
 
 import bz2
 import gzip
+import io
 import lzma
 
 import numpy as np
@@ -123,3 +124,36 @@ def test_one_pass_encoding_equals_counting_then_encoding(tmp_path, monkeypatch, 
     np.testing.assert_array_equal(encoded.sentence_starts, starts)
     assert encoded.n_tokens == vocab.total_words or prune_at == 1000
     assert sorted(p.name for p in work.iterdir()) == ["ids.npy", "sentence_starts.npy"]
+
+
+@pytest.mark.parametrize(
+    "raw,lengths,message",
+    [
+        ([0, 1, 2, 1, 0], [2, 2], "more provisional ids than the sentences' 4 tokens"),
+        ([0, 1, 2], [2, 2], "3 provisional ids for sentences of 4 tokens"),
+        ([0, 7, 2, 1], [2, 2], r"a provisional id outside \[0, 3\) near token 0"),
+    ],
+)
+def test_remapping_refuses_ids_that_do_not_fit_the_sentences(raw, lengths, message):
+    """remap_ids checks its input instead of reading past an array (the kernel has no bounds
+    checks): too many or too few ids for the sentence lengths, an id the mapping lacks."""
+    from embedkit.encode import remap_ids
+
+    source = io.BytesIO(np.array(raw, dtype=np.int32).tobytes())
+    mapping = np.array([0, -1, 1], dtype=np.int32)
+    with pytest.raises(RuntimeError, match=message):
+        remap_ids(source, io.BytesIO(), np.array(lengths, dtype=np.int64), mapping)
+
+
+def test_remapping_drops_sentences_left_empty_across_blocks(monkeypatch):
+    """A sentence whose words are all outside the vocabulary vanishes, also when sentences
+    straddle the blocks (block of 3 tokens here)."""
+    import embedkit.encode as encode
+
+    monkeypatch.setattr(encode, "_REMAP_TOKENS", 3)
+    raw = np.array([0, 1, 1, 1, 1, 2, 0, 1, 2], dtype=np.int32)
+    lengths = np.array([2, 3, 1, 3], dtype=np.int64)  # [0 1] [1 1 1] [2] [0 1 2]
+    out = io.BytesIO()
+    written, kept = encode.remap_ids(io.BytesIO(raw.tobytes()), out, lengths, np.array([5, -1, 6], dtype=np.int32))
+    assert written == 4 and kept.tolist() == [1, 1, 2]
+    assert np.frombuffer(out.getvalue(), dtype=np.int32).tolist() == [5, 6, 5, 6]

@@ -22,6 +22,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ._encode_kernels import ID_OUT_OF_RANGE, TOO_MANY_IDS, remap_block
 from .cache import (
     FORMAT_VERSION,
     DamagedEntry,
@@ -40,8 +41,8 @@ from .vocab import VocabOptions, Vocabulary, WordCounter
 __all__ = ["EncodedCorpus", "PreparedCorpus", "default_cache_dir", "prepare_corpus", "raw_to_npy"]
 
 _FLUSH_TOKENS = 1 << 18
-#: Tokens remapped at a time when the first pass's provisional ids become the encoding (16 MB).
-_REMAP_TOKENS = 1 << 22
+#: Tokens remapped at a time when the first pass's provisional ids become the encoding (4 MB).
+_REMAP_TOKENS = 1 << 20
 
 
 class EncodedCorpus:
@@ -246,24 +247,29 @@ def remap_ids(raw: BinaryIO, out: BinaryIO, lengths: np.ndarray, mapping: np.nda
     RuntimeError
         If ``raw`` holds another number of ids than ``lengths`` adds up to.
     """
-    ends = np.cumsum(lengths, dtype=np.int64)
-    kept_before_end = np.zeros(ends.shape[0] + 1, dtype=np.int64)  # [s + 1]: kept tokens up to s's end
-    written, position, resolved = 0, 0, 0
-    while block := raw.read(4 * _REMAP_TOKENS):
-        ids = mapping[np.frombuffer(block, dtype=np.int32)]
-        kept = ids >= 0
-        out.write(ids[kept].tobytes())
-        running = np.cumsum(kept, dtype=np.int64)
-        block_start, position = position, position + ids.shape[0]
-        done = int(np.searchsorted(ends, position, side="right"))  # sentences ending in this block
-        kept_before_end[resolved + 1 : done + 1] = written + running[ends[resolved:done] - block_start - 1]
-        written += int(running[-1])
-        resolved = done
-    expected = int(ends[-1]) if ends.shape[0] else 0
-    if resolved != ends.shape[0] or position != expected:
+    lengths = np.ascontiguousarray(lengths, dtype=np.int64)
+    mapping = np.ascontiguousarray(mapping, dtype=np.int32)
+    expected = int(lengths.sum())
+    size = max(1, min(_REMAP_TOKENS, expected))
+    block, kept_ids = np.empty(size, dtype=np.int32), np.empty(size, dtype=np.int32)
+    view = memoryview(block).cast("B")
+    kept_per_sentence = np.zeros(lengths.shape[0], dtype=np.int64)
+    cursor = np.array([-1, 0], dtype=np.int64)
+    written, position = 0, 0
+    while got := raw.readinto(view):
+        if got % 4:
+            raise RuntimeError(f"provisional ids end in a partial id ({got} bytes read)")
+        n_kept = remap_block(block[: got // 4], mapping, kept_ids, lengths, kept_per_sentence, cursor)
+        if n_kept == ID_OUT_OF_RANGE:
+            raise RuntimeError(f"a provisional id outside [0, {mapping.shape[0]:,}) near token {position:,}")
+        if n_kept == TOO_MANY_IDS:
+            raise RuntimeError(f"more provisional ids than the sentences' {expected:,} tokens")
+        out.write(kept_ids[:n_kept])
+        written += n_kept
+        position += got // 4
+    if position != expected:
         raise RuntimeError(f"{position:,} provisional ids for sentences of {expected:,} tokens")
-    sentence_lengths = np.diff(kept_before_end)
-    return written, sentence_lengths[sentence_lengths > 0]
+    return written, kept_per_sentence[kept_per_sentence > 0]
 
 
 def write_npy_header(out, dtype: np.dtype, count: int) -> None:

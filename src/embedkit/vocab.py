@@ -97,10 +97,14 @@ class WordCounter:
         """The words held, in provisional-id order (a live view of the dict's keys)."""
         return self._ids.keys()
 
+    def counts(self) -> np.ndarray:
+        """int64 (W,): the count of every word held, in provisional-id order (flushes the buffer)."""
+        self._flush()
+        return self._counts
+
     def result(self) -> dict[str, int]:
         """``word -> count`` of every word held, in provisional-id order (flushes the buffer)."""
-        self._flush()
-        return dict(zip(self._ids, self._counts.tolist()))
+        return dict(zip(self._ids, self.counts().tolist()))
 
     def _flush(self) -> None:
         ids = np.array(self._pending, dtype=np.int32)
@@ -190,26 +194,34 @@ class Vocabulary:
         CorpusError
             If nothing was counted, or no word reaches ``min_count``.
         """
-        counts = counter.result()
-        if not counts:
+        counts = counter.counts()
+        if not counts.shape[0]:
             raise CorpusError("the corpus is empty (no tokens)")
-        return cls.from_counts(counts, options, counter.pruned_below)
+        return cls.from_counts(list(counter.words), counts, options, counter.pruned_below)
 
     @classmethod
-    def from_counts(cls, counts: dict[str, int], options: VocabOptions | None = None, pruned_below: int = 0):
-        """Cut a vocabulary from a ``word -> count`` mapping (insertion order breaks ties)."""
+    def from_counts(
+        cls, words: Sequence[str], counts: np.ndarray, options: VocabOptions | None = None, pruned_below: int = 0
+    ) -> Vocabulary:
+        """Cut a vocabulary from ``words`` and their ``counts`` (int64 (W,)), given in order of
+        first appearance, which breaks ties between equal counts (a stable sort by count, as
+        gensim's).
+
+        Raises
+        ------
+        CorpusError
+            If no word reaches ``min_count``.
+        """
         options = options or VocabOptions()
-        kept = [(w, c) for w, c in counts.items() if c >= options.min_count]
-        if not kept:
-            top = max(counts.values(), default=0)
+        counts = np.asarray(counts, dtype=np.int64)
+        kept = np.flatnonzero(counts >= options.min_count)
+        if not kept.shape[0]:
             raise CorpusError(
                 f"no word occurs at least min_count={options.min_count} times "
-                f"(the most frequent occurs {top} times); lower --min-count"
+                f"(the most frequent occurs {int(counts.max(initial=0))} times); lower --min-count"
             )
-        kept.sort(key=lambda wc: -wc[1])
-        if options.max_vocab is not None:
-            kept = kept[: options.max_vocab]
-        return cls([w for w, _ in kept], np.array([c for _, c in kept], dtype=np.int64), pruned_below)
+        order = kept[np.argsort(-counts[kept], kind="stable")][: options.max_vocab]
+        return cls([words[i] for i in order.tolist()], counts[order], pruned_below)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write ``word count`` lines, most frequent first (word2vec.c ``-save-vocab`` format)."""
