@@ -31,7 +31,8 @@ SETTINGS = {
     "sgns": {"dim": 100, "window": 5, "negative": 5, "sample": 1e-3, "epochs": 5, "seed": 1},
     "glove": {"dim": 100, "window": 10, "x_max": 10.0, "epochs": 15, "eta": 0.05, "seed": 1},
 }
-_ROUNDS = re.compile(r"(\d+) round\(s\) on \d+ workers, ([\d,.]+) MiB synchronised, combining ([\d.]+) s")
+#: The rounds of an epoch's log line; GloVe's strata combine nothing (no "combining" part).
+_ROUNDS = re.compile(r"(\d+) round\(s\) on \d+ workers, ([\d,.]+) MiB synchronised(?:, combining ([\d.]+) s)?")
 
 
 def run_worker(model: str, mode: str, corpus: str, cache: str, threads: int, sync_words: int, out: str) -> dict:
@@ -60,7 +61,7 @@ def run_worker(model: str, mode: str, corpus: str, cache: str, threads: int, syn
         final_loss=report.epoch_losses[-1],
         rounds_per_epoch=[int(m.group(1)) for m in rounds if m],
         mib_per_epoch=[float(m.group(2).replace(",", "")) for m in rounds if m],
-        combine_s=sum(float(m.group(3)) for m in rounds if m),
+        combine_s=sum(float(m.group(3) or 0) for m in rounds if m),
         peak_rss_mb=peak_rss_mb(),
         scores=evaluate(out),
     )

@@ -19,11 +19,12 @@ from embedkit.datasets import dataset_path
 from embedkit.encode import EncodedCorpus, prepare_corpus
 from embedkit.errors import ClusterError, ConfigError
 from embedkit.evaluate import evaluate_analogy, evaluate_similarity
-from embedkit.models.glove import train_glove
-from embedkit.models.glove_cluster import BlockPart
+from embedkit.models._glove_kernels import Cells
+from embedkit.models.glove import GloveState, train_glove
+from embedkit.models.glove_cluster import stratum_cells, stratum_sizes
 from embedkit.models.replicas import combine, tier_size
 from embedkit.models.word2vec import Word2VecState, _Run, train_word2vec
-from embedkit.models.word2vec_cluster import ChunkPart, scaled_trainer
+from embedkit.models.word2vec_cluster import scaled_trainer
 from embedkit.vectors import Embeddings
 
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
@@ -60,22 +61,21 @@ def test_tiers_double_with_the_trailing_zeros_of_the_round():
     assert tier_size(1 << 20, 5000) == 5000 and tier_size(3, 100) == 100
 
 
-@pytest.mark.parametrize("averaged", [False, True])
-def test_replicas_changes_are_added_or_averaged_one_is_taken_exactly(averaged):
+def test_replicas_changes_are_averaged_one_is_taken_exactly():
     rng = np.random.default_rng(0)
     base = rng.random((6, 3), dtype=np.float32)
     replicas = [base[:4] + rng.standard_normal((4, 3), dtype=np.float32) for _ in range(3)]
-    expected = base[:4] + sum(r - base[:4] for r in replicas) / (3 if averaged else 1)
+    expected = base[:4] + sum(r - base[:4] for r in replicas) / 3
     untouched = base[4:].copy()
-    combined = combine(base, [r.copy() for r in replicas], slice(0, 4), averaged)
+    combined = combine(base, [r.copy() for r in replicas], slice(0, 4))
     np.testing.assert_allclose(combined, expected, rtol=1e-5)
     np.testing.assert_array_equal(base[:4], combined)  # the client's copy is the combined one
     np.testing.assert_array_equal(base[4:], untouched)
     alone = base[:4] + np.float32(0.1)
-    np.testing.assert_array_equal(combine(base.copy(), [alone], slice(0, 4), averaged), alone)  # exact
+    np.testing.assert_array_equal(combine(base.copy(), [alone], slice(0, 4)), alone)  # exact
 
 
-def test_word2vec_replicas_average_at_n_times_the_learning_rate_glove_adds(prepared):
+def test_word2vec_replicas_train_at_n_times_the_learning_rate(prepared):
     config = Word2VecConfig(dim=16, epochs=1, threads=1, chunk_words=500)
     trainer = _Run(prepared, config, Word2VecState.initial(prepared, config), False, None, None).trainer
     scaled = scaled_trainer(trainer, 3)
@@ -83,7 +83,6 @@ def test_word2vec_replicas_average_at_n_times_the_learning_rate_glove_adds(prepa
     assert scaled.schedule.min_alpha == pytest.approx(3 * trainer.schedule.min_alpha)
     assert scaled_trainer(trainer, 1).schedule == trainer.schedule  # one worker: the one-process run
     assert scaled.learning_rate(0, 1) == pytest.approx(3 * trainer.learning_rate(0, 1))
-    assert ChunkPart.averaged and not BlockPart.averaged
 
 
 @pytest.mark.parametrize("architecture,loss", VARIANTS)
@@ -221,6 +220,83 @@ def test_glove_on_two_workers_learns(prepared, two_workers):
     embeddings, report = train_glove(prepared, config, progress=False, cluster=two_workers)
     assert report.epoch_losses[-1] < 0.8 * report.epoch_losses[0]
     assert np.isfinite(embeddings.vectors).all()
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_glove_strata_cover_every_cell_once_in_each_direction_it_trains(symmetric):
+    """DSGD's strata: worker w, offset o holds the cells with row in block w and column in block
+    (w + o) mod N; together they are every cell (a symmetric pair split across blocks once in
+    each direction, a pair inside a block once, trained both ways), and stratum_sizes counts them."""
+    rng = np.random.default_rng(3)
+    n_words, n, seed = 40, 3, 11
+    pairs = {(int(a), int(b)) for a, b in rng.integers(0, n_words, size=(300, 2))}
+    if symmetric:
+        pairs = {(min(a, b), max(a, b)) for a, b in pairs}
+    rows, cols = (np.array(x, dtype=np.int32) for x in zip(*sorted(pairs)))
+    values = rng.random(rows.shape[0], dtype=np.float32) + 1
+    expected = {(a, b, v) for a, b, v in zip(rows.tolist(), cols.tolist(), values.tolist())}
+    if symmetric:
+        expected |= {(b, a, v) for a, b, v in expected if a % n != b % n}
+    sizes = stratum_sizes(rows, cols, n, symmetric)
+    seen = []
+    for w in range(n):
+        strata = stratum_cells(Cells(rows, cols, values), n, w, symmetric, seed)
+        for o, stratum in enumerate(strata):
+            assert (stratum.rows % n == w).all() and (stratum.cols % n == (w + o) % n).all()
+            assert len(stratum.values) == sizes[w, o]
+            seen += list(zip(stratum.rows.tolist(), stratum.cols.tolist(), stratum.values.tolist()))
+    assert len(seen) == len(expected) and set(seen) == expected
+
+
+def test_glove_strata_of_one_offset_touch_disjoint_rows():
+    """While every worker trains the same offset, no two touch the same row of W or of C (no
+    update is lost or averaged)."""
+    rng = np.random.default_rng(4)
+    rows = rng.integers(0, 50, 2000).astype(np.int32)
+    cols = rng.integers(0, 50, 2000).astype(np.int32)
+    rows, cols = np.minimum(rows, cols), np.maximum(rows, cols)
+    cells = Cells(rows, cols, np.ones(2000, dtype=np.float32))
+    n = 4
+    strata = [stratum_cells(cells, n, w, True, 0) for w in range(n)]
+    for o in range(n):
+        touched_w = [set(strata[w][o].rows.tolist()) for w in range(n)]
+        touched_c = [set(strata[w][o].cols.tolist()) for w in range(n)]
+        if o == 0:  # pairs inside a block are trained both ways: W and C of the same block
+            touched_w = [a | set(strata[w][o].cols.tolist()) for w, a in enumerate(touched_w)]
+            touched_c = [a | set(strata[w][o].rows.tolist()) for w, a in enumerate(touched_c)]
+        for a in range(n):
+            for b in range(a + 1, n):
+                assert not touched_w[a] & touched_w[b] and not touched_c[a] & touched_c[b]
+
+
+def test_glove_on_two_workers_is_reproducible_and_resumes_exactly(prepared, two_workers):
+    """Two workers with a fixed seed give the same vectors twice, and a run resumed from its
+    iteration-1 checkpoint ends where the uninterrupted one does (DSGD's updates do not depend
+    on timing)."""
+    config = GloveConfig(dim=8, epochs=3, threads=1, x_max=10)
+    saved: list[bytes] = []
+
+    def checkpoint(state, epoch_end):
+        if state.epoch == 1:
+            saved.append(pickle.dumps(state))
+
+    lines: list[str] = []
+    whole, report = train_glove(
+        prepared, config, progress=False, log=lines.append, checkpoint=checkpoint, cluster=two_workers
+    )
+    again, _ = train_glove(prepared, config, progress=False, cluster=two_workers)
+    resumed, _ = train_glove(prepared, config, progress=False, state=pickle.loads(saved[0]), cluster=two_workers)
+    np.testing.assert_array_equal(whole.vectors, again.vectors)
+    np.testing.assert_array_equal(whole.vectors, resumed.vectors)
+    assert "round(s) on 2 workers" in lines[-1] and "MiB synchronised (blocks of C passed on" in lines[-1]
+
+
+def test_a_mid_iteration_checkpoint_of_one_process_is_not_resumed_on_a_cluster(prepared, two_workers):
+    config = GloveConfig(dim=8, epochs=2, threads=1)
+    state = GloveState.initial(prepared, config)
+    state.next_block = 3
+    with pytest.raises(ConfigError, match="resume it without --cluster"):
+        train_glove(prepared, config, progress=False, state=state, cluster=two_workers)
 
 
 def test_glove_cells_beyond_the_memory_budget_are_refused_on_a_cluster(prepared, two_workers, monkeypatch):

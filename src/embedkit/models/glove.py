@@ -277,21 +277,13 @@ def train_glove_cooccurrences(
             f"{cooc.stored:,} cells do not fit --memory {config.memory:g} GiB with the parameters: on a cluster "
             "every worker holds them in memory; raise --memory"
         )
-    with scratch_directory("embedkit-glove") as scratch:
-        if fits:
-            cells = tuple(np.array(a) for a in (cooc.rows, cooc.cols, cooc.values))
-            shuffle_cells(*cells, config.seed)
-        else:
-            if log:
-                log(f"{cooc.stored:,} cells exceed the memory budget: shuffling them on disk in {scratch}")
-            cells = shuffle_on_disk(cooc, scratch, budget - parameters, config.seed)
-        state = state or GloveState(*initial_parameters(cooc.n_words, config.dim, config.seed))
-        if cluster is None:
-            _Run(Cells(*cells), cooc, config, state, progress, log, checkpoint).run()
-        else:
-            from .glove_cluster import ClusterRun
+    state = state or GloveState(*initial_parameters(cooc.n_words, config.dim, config.seed))
+    if cluster is not None:
+        from .glove_cluster import ClusterRun
 
-            ClusterRun(Cells(*cells), cooc, config, state, progress, log, checkpoint, cluster).run()
+        ClusterRun(cooc, config, state, progress, log, checkpoint, cluster).run()
+    else:
+        _train_here(cooc, config, state, progress, log, checkpoint, budget - parameters, fits)
     embeddings = state.embeddings(words, config, config.vectors_out)
     report = GloveReport(
         model=config.name,
@@ -303,6 +295,20 @@ def train_glove_cooccurrences(
         nnz=cooc.nnz,
     )
     return embeddings, report
+
+
+def _train_here(cooc: Cooccurrences, config: GloveConfig, state: GloveState, progress, log, checkpoint, budget, fits):
+    """Train in this process: the cells shuffled in memory, or on disk when they do not fit
+    ``budget`` bytes (``fits`` False)."""
+    with scratch_directory("embedkit-glove") as scratch:
+        if fits:
+            cells = tuple(np.array(a) for a in (cooc.rows, cooc.cols, cooc.values))
+            shuffle_cells(*cells, config.seed)
+        else:
+            if log:
+                log(f"{cooc.stored:,} cells exceed the memory budget: shuffling them on disk in {scratch}")
+            cells = shuffle_on_disk(cooc, scratch, budget, config.seed)
+        _Run(Cells(*cells), cooc, config, state, progress, log, checkpoint).run()
 
 
 def shuffle_on_disk(cooc: Cooccurrences, directory: Path, budget: int, seed: int) -> tuple[np.ndarray, ...]:
@@ -340,11 +346,28 @@ def shuffle_on_disk(cooc: Cooccurrences, directory: Path, budget: int, seed: int
     return tuple(np.asarray(a) for a in CellSink.read(output.directory))
 
 
-class _Run(EpochLoop):
-    """GloVe's iterations: blocks of :data:`BLOCK_CELLS` shuffled cells in a fresh random order
-    each iteration, :data:`_CALLS_PER_EPOCH` kernel calls per iteration."""
+class GloveLoop(EpochLoop):
+    """What every GloVe iteration loop shares: the cost (J / nnz, glove.c's figure, from the
+    state's ``block_costs``), the parameters checked, the iteration's log line. Subclasses set
+    ``self.rng``, whose state is saved at each iteration's end."""
 
     position, part, whole, unit = "next_block", "block", "matrix", "cell"
+
+    def epoch_loss(self) -> float:
+        return float(self.state.block_costs.sum() / self.epoch_units)
+
+    def parameters(self) -> tuple[np.ndarray, ...]:
+        return self.state.W, self.state.C
+
+    def end_epoch(self, epoch: int, loss: float) -> str:
+        self.state.epoch_costs.append(loss)
+        self.state.rng_state = self.rng.bit_generator.state
+        return f"iteration {epoch + 1}/{self.epochs}: cost {loss:.6f}"
+
+
+class _Run(GloveLoop):
+    """GloVe's iterations: blocks of :data:`BLOCK_CELLS` shuffled cells in a fresh random order
+    each iteration, :data:`_CALLS_PER_EPOCH` kernel calls per iteration."""
 
     def __init__(
         self, cells: Cells, cooc: Cooccurrences, config: GloveConfig, state: GloveState, progress, log, checkpoint
@@ -391,14 +414,3 @@ class _Run(EpochLoop):
         n_cells = self.cells.values.shape[0]
         done = min(last * BLOCK_CELLS, n_cells)
         return float(self.state.block_costs[:last].sum() / max(1, self.epoch_units * done / n_cells))
-
-    def epoch_loss(self) -> float:
-        return float(self.state.block_costs.sum() / self.epoch_units)
-
-    def parameters(self) -> tuple[np.ndarray, ...]:
-        return self.state.W, self.state.C
-
-    def end_epoch(self, epoch: int, loss: float) -> str:
-        self.state.epoch_costs.append(loss)
-        self.state.rng_state = self.rng.bit_generator.state
-        return f"iteration {epoch + 1}/{self.epochs}: cost {loss:.6f}"

@@ -1,8 +1,9 @@
 """Replicas of a run's parameters on a Dask cluster, synchronised in rounds (data-parallel training).
 
-Each worker holds a :class:`Replica` (a Dask actor): the run's *part* — what it trains: word2vec's
-corpus chunks (:mod:`embedkit.models.word2vec_cluster`), GloVe's blocks of cells
-(:mod:`embedkit.models.glove_cluster`) — and its own copy of the parameter matrices. The client
+Each worker holds a :class:`Replica` (a Dask actor, started by :class:`Actors`, which GloVe's
+stratified training in :mod:`embedkit.models.glove_cluster` uses too): the run's *part* — what
+it trains: word2vec's corpus chunks (:mod:`embedkit.models.word2vec_cluster`) — and its own
+copy of the parameter matrices. The client
 runs the epoch loop; each of its kernel calls becomes one round (:meth:`Replicas.round`): every
 worker trains its share of the call's units, then the replicas are synchronised:
 
@@ -13,19 +14,16 @@ worker trains its share of the call's units, then the replicas are synchronised:
   decreasing frequency, so a tier is the first ``T_r`` rows of a matrix, or its last ones for
   a matrix ordered the other way (the inner nodes of word2vec's Huffman tree).
 * **Combining** (:func:`combine`): the client keeps the last synchronised value ``base`` of
-  every row (the run's state); the replicas' changes since then are averaged or added up, as
-  the part says (``part.averaged``). word2vec averages, its replicas training at ``N`` times
-  the learning rate (the linear scaling rule of large-batch SGD, Goyal et al. 2017,
+  every row (the run's state); the replicas' changes since then are averaged, the replicas
+  training at ``N`` times the learning rate (the linear scaling rule of large-batch SGD, Goyal et al. 2017,
   arXiv:1706.02677): where a row's updates are few and small (a rare word) the mean of ``N``
   changes at ``N`` times the rate is their sum, Hogwild's semantics; where every replica drives
   a row to the same point within a round (a frequent word) it is that point, where the sum
   would overshoot ``N`` times (measured on a 4.4M-token slice, 3 epochs, WS-353 / analogy: one
   process 0.480 / 0.111; 4 workers: sum diverged, averaging at ``N`` times the rate
   0.493 / 0.108). Plain averaging at the same rate is Spark MLlib's scheme and divides each
-  worker's progress by ``N``. GloVe adds the changes: each cell is in one replica only and
-  AdaGrad scales each step, so the replicas' updates are those of Hogwild's threads. With one
-  worker the result is the replica itself, exactly, so one worker reproduces the one-process
-  run with one thread bit for bit.
+  worker's progress by ``N``. With one worker the result is the replica itself, exactly, so
+  one worker reproduces the one-process run with one thread bit for bit.
 
 What crosses the network per round: each worker sends its tier rows and receives the combined
 ones, ``2 x workers x T_r x row bytes`` per matrix, through the client. A lost worker or
@@ -78,9 +76,11 @@ class Replica:
         matrix, whether its tier is its last rows. ``matrices``: the synchronised parameters.
     threads : int
         numba threads for each share.
+    worker : int
+        This worker's index (every replica trains what it is given: unused).
     """
 
-    def __init__(self, start: bytes, threads: int):
+    def __init__(self, start: bytes, threads: int, worker: int):
         self.part, self.matrices = pickle.loads(start)
         self.threads = threads
 
@@ -96,7 +96,63 @@ class Replica:
         return stats, [m[tier_slice(len(m), tier, rev)].copy() for m, rev in zip(self.matrices, reverse)]
 
 
-class Replicas:
+class Actors:
+    """One Dask actor per worker of ``client``, and their calls, watched for lost workers.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    actor : type
+        Built on each worker as ``actor(start, *args, worker_index)`` (its index in the sorted
+        worker addresses).
+    start : object
+        Pickled here, so that what cannot travel fails in this process, and scattered once.
+    args : tuple
+        Further arguments of every actor.
+
+    Raises
+    ------
+    ClusterError
+        If a worker is lost or the connection drops (here and in :meth:`call`).
+    """
+
+    def __init__(self, client, actor: type, start, args: tuple = ()):
+        self.client = client
+        self.addresses = sorted(client.nthreads())
+        self.n_workers = len(self.addresses)
+        blob = pickle.dumps(start, protocol=pickle.HIGHEST_PROTOCOL)
+        with cluster_errors("starting the replicas"):
+            scattered = client.scatter(blob, broadcast=True, hash=False)
+            self._futures = [  # the actors live as long as their futures
+                client.submit(actor, scattered, *args, w, actor=True, workers=[address], pure=False)
+                for w, address in enumerate(self.addresses)
+            ]
+            self.actors = [self._result(future, "starting the replicas") for future in self._futures]
+
+    def call(self, method: str, arguments: Sequence[tuple], what: str) -> list:
+        """``actor.method(*arguments[w])`` on every worker ``w`` at once; their results."""
+        with cluster_errors(what):
+            calls = [getattr(actor, method)(*args) for actor, args in zip(self.actors, arguments)]
+            return [self._result(call, what) for call in calls]
+
+    def _result(self, call, what: str):
+        """The result of an actor (or its creation, a future); ClusterError as soon as one of
+        the replicas' workers is gone (an actor is pinned to its worker and not rebuilt
+        elsewhere, its state would be lost: the call would wait for ever)."""
+        while True:
+            try:
+                return call.result(timeout=_POLL_S)
+            except TimeoutError:
+                gone = set(self.addresses) - set(self.client.nthreads())
+                if gone:
+                    raise ClusterError(f"{what}: lost worker {min(gone)}; nothing was written") from None
+            except OSError as exc:
+                if str(exc) != _LOST_ACTOR:
+                    raise
+                raise ClusterError(f"{what}: lost a worker ({exc}); nothing was written") from None
+
+
+class Replicas(Actors):
     """The client's side: one :class:`Replica` per worker of ``client``, and the rounds.
 
     Parameters
@@ -117,18 +173,8 @@ class Replicas:
     """
 
     def __init__(self, client, part, matrices: Sequence[np.ndarray], threads: int):
-        self.matrices, self.reverse, self.client = list(matrices), part.reversed_tiers, client
-        self.averaged = part.averaged
-        self.addresses = sorted(client.nthreads())
-        self.n_workers = len(self.addresses)
-        start = pickle.dumps((part, self.matrices), protocol=pickle.HIGHEST_PROTOCOL)
-        with cluster_errors("starting the replicas"):
-            blob = client.scatter(start, broadcast=True, hash=False)
-            self._futures = [  # the actors live as long as their futures
-                client.submit(Replica, blob, threads, actor=True, workers=[address], pure=False)
-                for address in self.addresses
-            ]
-            self.actors = [self._result(future, "starting the replicas") for future in self._futures]
+        self.matrices, self.reverse = list(matrices), part.reversed_tiers
+        super().__init__(client, Replica, (part, self.matrices), (threads,))
         self.pending = None  # the last round's combined rows, written with the next step
         self.reset()
 
@@ -141,33 +187,15 @@ class Replicas:
         ``last_of_epoch``) is combined into the matrices. Returns the workers' statistics."""
         self.rounds += 1
         tier = max(len(m) for m in self.matrices) if last_of_epoch else tier_size(self.rounds, len(self.matrices[0]))
-        with cluster_errors(what):
-            calls = [actor.step(self.pending, tier, share) for actor, share in zip(self.actors, work)]
-            results = [self._result(call, what) for call in calls]
+        results = self.call("step", [(self.pending, tier, share) for share in work], what)
         started = time.perf_counter()
         self.pending = [
-            combine(matrix, [rows[k] for _, rows in results], tier_slice(len(matrix), tier, rev), self.averaged)
+            combine(matrix, [rows[k] for _, rows in results], tier_slice(len(matrix), tier, rev))
             for k, (matrix, rev) in enumerate(zip(self.matrices, self.reverse))
         ]
         self.bytes += 2 * sum(r.nbytes for _, rows in results for r in rows)  # up, and down again
         self.combine_seconds += time.perf_counter() - started
         return [stats for stats, _ in results]
-
-    def _result(self, call, what: str):
-        """The result of an actor (or its creation, a future); ClusterError as soon as one of
-        the replicas' workers is gone (an actor is pinned to its worker and not rebuilt
-        elsewhere, its state would be lost: the call would wait for ever)."""
-        while True:
-            try:
-                return call.result(timeout=_POLL_S)
-            except TimeoutError:
-                gone = set(self.addresses) - set(self.client.nthreads())
-                if gone:
-                    raise ClusterError(f"{what}: lost worker {min(gone)}; nothing was written") from None
-            except OSError as exc:
-                if str(exc) != _LOST_ACTOR:
-                    raise
-                raise ClusterError(f"{what}: lost a worker ({exc}); nothing was written") from None
 
     def summary(self) -> str:
         """The epoch's rounds, bytes and combining time, for the end-of-epoch line."""
@@ -177,21 +205,18 @@ class Replicas:
         )
 
 
-def combine(base: np.ndarray, replicas: list[np.ndarray], rows: slice, averaged: bool) -> np.ndarray:
+def combine(base: np.ndarray, replicas: list[np.ndarray], rows: slice) -> np.ndarray:
     """The synchronised value of ``rows`` from the replicas' values there (each float32, the
     shape of ``base[rows]``): written into ``base`` (the last synchronised value) and returned.
 
-    The replicas' changes ``x_w - base`` are averaged (``averaged``) or added up; with one
-    replica the result is ``x_1`` itself, exactly. The module notes say which model does which.
+    The mean of the replicas' changes ``x_w - base`` is added to ``base`` (the module notes say
+    why); with one replica the result is ``x_1`` itself, exactly.
     """
     if len(replicas) == 1:
         combined = replicas[0].copy()
     else:
         start = base[rows]
-        changes = np.sum([x - start for x in replicas], axis=0)
-        if averaged:
-            changes /= np.float32(len(replicas))
-        combined = start + changes
+        combined = start + np.sum([x - start for x in replicas], axis=0) / np.float32(len(replicas))
     base[rows] = combined
     return combined
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import ClassVar
 
 import numpy as np
 
@@ -42,7 +41,6 @@ class ChunkPart:
 
     trainer: ChunkTrainer
     reversed_tiers: tuple[bool, bool]
-    averaged: ClassVar[bool] = True
 
     def __post_init__(self):
         self.stats = np.zeros((self.trainer.n_chunks, 3), np.float64)
