@@ -40,10 +40,10 @@ from ._glove_kernels import Cells, Parameters, Step, shuffle_cells, train_blocks
 from .glove import BLOCK_CELLS, GloveLoop, GloveState
 from .replicas import Actors, at_epoch_ends, shares, worker_threads
 
-
 #: Rounds per iteration (at least one per stratum): each is a call to every worker and a wait
-#: for the slowest (about 40 ms of idle workers a round measured on 2 local workers), so fewer
-#: than the one-process run's 50 kernel calls; the progress bar moves once a round.
+#: for the slowest, and only moves the progress bar (blocks of C move between strata). 50
+#: rounds, the one-process run's kernel calls, measured no slower on 2 local workers; fewer
+#: barriers are kept for larger clusters.
 ROUNDS_PER_ITERATION = 10
 
 
@@ -149,8 +149,7 @@ class ClusterRun(GloveLoop):
             )
         n = len(client.nthreads())
         symmetric = cooc.options.symmetric
-        self.sizes = stratum_sizes(np.asarray(cooc.rows), np.asarray(cooc.cols), n, symmetric)
-        self.n_blocks = -(-self.sizes // BLOCK_CELLS)
+        self.n_blocks = -(-stratum_sizes(np.asarray(cooc.rows), np.asarray(cooc.cols), n, symmetric) // BLOCK_CELLS)
         self.per_stratum = max(1, ROUNDS_PER_ITERATION // n)
         super().__init__(
             state,
