@@ -35,7 +35,9 @@ SETTINGS = {
 _ROUNDS = re.compile(r"(\d+) round\(s\) on \d+ workers, ([\d,.]+) MiB synchronised(?:, combining ([\d.]+) s)?")
 
 
-def run_worker(model: str, mode: str, corpus: str, cache: str, threads: int, sync_words: int, out: str) -> dict:
+def run_worker(
+    model: str, mode: str, corpus: str, cache: str, threads: int, sync_words: int, out: str, seed: int | None
+) -> dict:
     from embedkit import training
     from embedkit.cluster import ClusterSpec, open_cluster
     from embedkit.config import GloveConfig, Word2VecConfig
@@ -50,7 +52,8 @@ def run_worker(model: str, mode: str, corpus: str, cache: str, threads: int, syn
             client = stack.enter_context(open_cluster(ClusterSpec(workers=int(mode.split(":")[1]))))
             result["start_s"] = time.perf_counter() - started
         prepared = prepare_corpus([corpus], cache_dir=cache)
-        config = {"sgns": Word2VecConfig, "glove": GloveConfig}[model](**SETTINGS[model], threads=threads)
+        settings = {**SETTINGS[model], **({} if seed is None else {"seed": seed})}
+        config = {"sgns": Word2VecConfig, "glove": GloveConfig}[model](**settings, threads=threads)
         options = {} if client is None else {"cluster": client, "sync_words": sync_words}
         embeddings, report = training.train(prepared, config, progress=False, log=lines.append, **options)
     embeddings.save(out)
@@ -72,7 +75,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", choices=sorted(SETTINGS), default="sgns")
     parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
-    parser.add_argument("--workers", type=int, nargs="+", default=[2, 4])
+    parser.add_argument("--workers", type=int, nargs="*", default=[2, 4], help="none: one-process runs only")
+    parser.add_argument("--seed", type=int, help="another seed than the settings' 1 (the spread between seeds)")
     parser.add_argument("--threads", type=int, default=2, help="threads of the one-process run")
     parser.add_argument("--sync-words", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=2)
@@ -83,7 +87,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.worker:
         threads = args.threads if args.worker == "serial" else 1
-        work = (args.model, args.worker, args.corpus, args.cache, threads, args.sync_words, args.vectors)
+        work = (args.model, args.worker, args.corpus, args.cache, threads, args.sync_words, args.vectors, args.seed)
         print(json.dumps(run_worker(*work)))
         return
     corpus, results = checked_paths(args.corpus, args.out)
@@ -105,11 +109,13 @@ def main() -> None:
                 cmd = [sys.executable, __file__, "--worker", mode, "--corpus", str(corpus), "--cache", str(cache)]
                 cmd += ["--model", args.model]
                 cmd += ["--threads", str(args.threads), "--sync-words", str(args.sync_words)]
+                cmd += [] if args.seed is None else ["--seed", str(args.seed)]
                 cmd += ["--vectors", str(Path(work) / f"{mode.replace(':', '')}-{run}.bin")]
                 rows.append(worker_row(cmd, f"{mode} run {run}", policy, mode=mode, run=run))
     settings = {
         "model": args.model,
         **SETTINGS[args.model],
+        **({} if args.seed is None else {"seed": args.seed}),
         "serial threads": args.threads,
         "threads per worker": 1,
         "sync_words": args.sync_words,
