@@ -202,7 +202,7 @@ def _count(client, corpus: Corpus, directory: Path | None, log: Callable[[str], 
             arrived[position[future.key]] = future, result
             while len(merge.shards) in arrived:
                 future, result = arrived.pop(len(merge.shards))
-                if future.status == "error":
+                if future.status != "finished":  # "error" returns the task's error, "cancelled" raises
                     raise future.exception()
                 merge.add(result)
     except BaseException:
