@@ -395,3 +395,12 @@ def test_export_projector_tsv_pair_escapes_words_and_refuses_bad_prefixes(tmp_pa
     assert result.exit_code != 0 and len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "missing").exists()
     assert run("export", "--projector", tmp_path / "x", "--vectors", tmp_path / "none.bin").exit_code != 0
+
+
+def test_the_command_line_starts_without_numba():
+    """numba (about 150 MB resident, a second to import) loads with the trainers, not with the
+    CLI: a query command must not pay for it. The phrase and remapping kernels once slipped in
+    through module-level imports."""
+    code = "import sys, embedkit.cli, embedkit.encode, embedkit.sharded; print('numba' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

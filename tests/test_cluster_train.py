@@ -248,27 +248,6 @@ def test_glove_strata_cover_every_cell_once_in_each_direction_it_trains(symmetri
     assert len(seen) == len(expected) and set(seen) == expected
 
 
-def test_glove_strata_of_one_offset_touch_disjoint_rows():
-    """While every worker trains the same offset, no two touch the same row of W or of C (no
-    update is lost or averaged)."""
-    rng = np.random.default_rng(4)
-    rows = rng.integers(0, 50, 2000).astype(np.int32)
-    cols = rng.integers(0, 50, 2000).astype(np.int32)
-    rows, cols = np.minimum(rows, cols), np.maximum(rows, cols)
-    cells = Cells(rows, cols, np.ones(2000, dtype=np.float32))
-    n = 4
-    strata = [stratum_cells(cells, n, w, True, 0) for w in range(n)]
-    for o in range(n):
-        touched_w = [set(strata[w][o].rows.tolist()) for w in range(n)]
-        touched_c = [set(strata[w][o].cols.tolist()) for w in range(n)]
-        if o == 0:  # pairs inside a block are trained both ways: W and C of the same block
-            touched_w = [a | set(strata[w][o].cols.tolist()) for w, a in enumerate(touched_w)]
-            touched_c = [a | set(strata[w][o].rows.tolist()) for w, a in enumerate(touched_c)]
-        for a in range(n):
-            for b in range(a + 1, n):
-                assert not touched_w[a] & touched_w[b] and not touched_c[a] & touched_c[b]
-
-
 def test_glove_on_two_workers_is_reproducible_and_resumes_exactly(prepared, two_workers):
     """Two workers with a fixed seed give the same vectors twice, and a run resumed from its
     iteration-1 checkpoint ends where the uninterrupted one does (DSGD's updates do not depend

@@ -131,7 +131,7 @@ def test_one_pass_encoding_equals_counting_then_encoding(tmp_path, monkeypatch, 
     [
         ([0, 1, 2, 1, 0], [2, 2], "more provisional ids than the sentences' 4 tokens"),
         ([0, 1, 2], [2, 2], "3 provisional ids for sentences of 4 tokens"),
-        ([0, 7, 2, 1], [2, 2], r"a provisional id outside \[0, 3\) near token 0"),
+        ([0, 7, 2, 1], [2, 2], r"a provisional id outside \[0, 3\) in the block from token 0"),
     ],
 )
 def test_remapping_refuses_ids_that_do_not_fit_the_sentences(raw, lengths, message):

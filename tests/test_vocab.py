@@ -99,7 +99,7 @@ def test_word_counter_equals_a_counter_with_word2vec_pruning(monkeypatch, prune_
     counter = WordCounter(prune_at, sink=seen.append)
     for tokens in sentences:
         counter.add(tokens)
-    counts = counter.result()
+    counts = dict(zip(counter.words, counter.counts().tolist()))
     expected, pruned_below = _counter_reference(sentences, prune_at)
     assert list(counts.items()) == list(expected.items())
     assert counter.pruned_below == pruned_below and counter.renumbered == (pruned_below > 0) == (prune_at == 1000)

@@ -317,7 +317,8 @@ cluster_option = click.option(
     default=None,
     callback=_cluster_spec,
     help="Run on a Dask cluster (embedkit[dask]): N local worker processes, or a running scheduler. "
-    "The corpus pass and co-occurrence counting are sharded; word2vec trains a replica per worker. "
+    "The corpus pass and co-occurrence counting are sharded; word2vec trains a replica per worker, "
+    "GloVe a block of the words per worker. "
     "Corpus and cache must be on storage every worker sees.",
 )
 

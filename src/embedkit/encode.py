@@ -22,7 +22,6 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ._encode_kernels import ID_OUT_OF_RANGE, TOO_MANY_IDS, remap_block
 from .cache import (
     FORMAT_VERSION,
     DamagedEntry,
@@ -245,8 +244,11 @@ def remap_ids(raw: BinaryIO, out: BinaryIO, lengths: np.ndarray, mapping: np.nda
     Raises
     ------
     RuntimeError
-        If ``raw`` holds another number of ids than ``lengths`` adds up to.
+        If ``raw`` holds another number of ids than ``lengths`` adds up to, a partial id, or an
+        id outside ``mapping``.
     """
+    from ._encode_kernels import ID_OUT_OF_RANGE, TOO_MANY_IDS, remap_block  # numba loads here, not on import
+
     lengths = np.ascontiguousarray(lengths, dtype=np.int64)
     mapping = np.ascontiguousarray(mapping, dtype=np.int32)
     expected = int(lengths.sum())
@@ -261,7 +263,9 @@ def remap_ids(raw: BinaryIO, out: BinaryIO, lengths: np.ndarray, mapping: np.nda
             raise RuntimeError(f"provisional ids end in a partial id ({got} bytes read)")
         n_kept = remap_block(block[: got // 4], mapping, kept_ids, lengths, kept_per_sentence, cursor)
         if n_kept == ID_OUT_OF_RANGE:
-            raise RuntimeError(f"a provisional id outside [0, {mapping.shape[0]:,}) near token {position:,}")
+            raise RuntimeError(
+                f"a provisional id outside [0, {mapping.shape[0]:,}) in the block from token {position:,}"
+            )
         if n_kept == TOO_MANY_IDS:
             raise RuntimeError(f"more provisional ids than the sentences' {expected:,} tokens")
         out.write(kept_ids[:n_kept])
@@ -318,7 +322,7 @@ def count_provisional(
 ) -> tuple[WordCounter, np.ndarray]:
     """Count ``sentences`` with a :class:`WordCounter` that writes each token's int32 provisional
     id to ``raw`` (None: nowhere). Returns the counter and the int64 (S,) token count of each
-    sentence; the counter's ``result()``, called while ``raw`` is open, writes the last ids."""
+    sentence; the counter's ``counts()``, called while ``raw`` is open, writes the last ids."""
     sink = None if raw is None else (lambda ids: raw.write(ids.tobytes()))
     counter, lengths = WordCounter(prune_at, sink=sink), array.array("q")
     for tokens in sentences:

@@ -33,7 +33,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ._phrase_kernels import greedy_spans
 from .corpus import CorpusOptions
 from .encode import prepare_corpus
 from .errors import ConfigError
@@ -178,6 +177,8 @@ def join_phrases(
 ) -> np.ndarray:
     """(N,) int8: for each token, how many tokens the output token starting there spans (1, 2
     or 3), 0 for tokens swallowed by a phrase; greedy from the left within each line."""
+    from ._phrase_kernels import greedy_spans  # numba loads here, not when the CLI starts
+
     vocab = len(phrases.words)
     chosen = phrases.score > threshold
     two_mask, three_mask = chosen & (phrases.connector < 0), chosen & (phrases.connector >= 0)

@@ -162,10 +162,20 @@ def encode_shard(shard: ShardCount, mapping: np.ndarray, kept: int, ids_npy: str
     StorageError
         If the files cannot be read or written.
     ClusterError
-        If the shard holds another number of kept tokens than ``kept``.
+        If the shard holds another number of kept tokens than ``kept``, or its provisional ids
+        are gone (removed by a first run of this task whose result a lost worker took along).
     """
     try:
-        with open(shard.ids_path, "rb") as raw, open(ids_npy, "r+b") as out:
+        raw = open(shard.ids_path, "rb")
+    except FileNotFoundError:
+        raise ClusterError(
+            f"{shard.ids_path}: the shard's provisional ids are gone (a worker was lost after encoding it); "
+            "run the command again"
+        ) from None
+    except OSError as exc:
+        raise storage_error(exc, "read") from None
+    try:
+        with raw, open(ids_npy, "r+b") as out:
             out.seek(data_start + 4 * offset)
             written, lengths = remap_ids(raw, out, shard.lengths, mapping)
         # Gone at once, not with the others at the end: the next shard's ids then land in the
@@ -199,18 +209,42 @@ def _count(client, corpus: Corpus, directory: Path | None, log: Callable[[str], 
         position = {future.key: i for i, future in enumerate(counted)}
         merge, arrived = CountMerge(), {}
         for future, result in as_completed(counted, with_results=True, raise_errors=False):
-            arrived[position[future.key]] = future, result
+            arrived[position[future.key]] = future.status, result  # the status now: a lost worker changes it later
             while len(merge.shards) in arrived:
-                future, result = arrived.pop(len(merge.shards))
-                if future.status != "finished":  # "error" returns the task's error, "cancelled" raises
-                    raise future.exception()
+                status, result = arrived.pop(len(merge.shards))
+                if status != "finished":
+                    raise _failure(status, result, shards[len(merge.shards)])
                 merge.add(result)
-    except BaseException:
+    except Exception:
+        settle(client, counted)
+        raise
+    except BaseException:  # Ctrl-C: no waiting
         client.cancel(counted)
         raise
     log(f"counted and merged in {time.perf_counter() - started:.1f} s")
     merge.stats = dataclasses.replace(merge.stats, files=len(files), bytes=plain)
     return counted, merge
+
+
+def _failure(status: str, result, shard: Shard) -> BaseException:
+    """The error of a shard that did not finish: the task's own (``as_completed`` gives an
+    ``(type, error, traceback)`` triple, or the CancelledError of a cancelled task)."""
+    if isinstance(result, tuple) and len(result) == 3 and isinstance(result[1], BaseException):
+        return result[1]
+    if isinstance(result, BaseException):
+        return result
+    return ClusterError(f"the shard {shard.path}[{shard.start}:{shard.stop}] was {status} (a lost worker?)")
+
+
+def settle(client, futures) -> None:
+    """Wait until none of ``futures`` still runs (their errors are not raised here), then
+    cancel them: a task Dask has started runs on after a cancel, and must not write into a
+    directory its caller is about to remove."""
+    from distributed import wait
+
+    with contextlib.suppress(Exception):
+        wait(futures)
+    client.cancel(futures)
 
 
 def _cut(merge: CountMerge, options: VocabOptions, log: Callable[[str], None]) -> Vocabulary:
@@ -288,8 +322,11 @@ def count_and_encode(
             submitted += encoded
             lengths = client.gather(encoded)
             log(f"encoded in {time.perf_counter() - started:.1f} s")
+        except Exception:
+            settle(client, submitted)  # nothing may still write when the shards' files go
+            raise
         finally:
-            client.cancel(submitted)  # nothing may still write when the shards' files go
+            client.cancel(submitted)
             for path in directory.glob("shard-*.ids"):
                 path.unlink(missing_ok=True)
     sentence_lengths = np.concatenate(lengths)

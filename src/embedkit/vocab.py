@@ -102,10 +102,6 @@ class WordCounter:
         self._flush()
         return self._counts
 
-    def result(self) -> dict[str, int]:
-        """``word -> count`` of every word held, in provisional-id order (flushes the buffer)."""
-        return dict(zip(self._ids, self.counts().tolist()))
-
     def _flush(self) -> None:
         ids = np.array(self._pending, dtype=np.int32)
         self._pending.clear()

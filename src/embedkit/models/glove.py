@@ -216,8 +216,8 @@ def train_glove(
         Called as ``checkpoint(state, epoch_end)`` after every kernel call (on a cluster: at
         iteration ends only).
     cluster : distributed.Client, optional
-        Count the co-occurrences on this Dask cluster and train a replica per worker,
-        synchronised in rounds (:mod:`embedkit.models.glove_cluster`); ``config.threads`` is
+        Count the co-occurrences on this Dask cluster and train there by stratified SGD, each
+        worker owning a block of the words (:mod:`embedkit.models.glove_cluster`); ``config.threads`` is
         then per worker (0: the worker's threads), ``config.memory`` each worker's budget.
 
     Returns

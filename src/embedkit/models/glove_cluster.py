@@ -33,10 +33,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._kernel_inputs import check_inputs
 from .._numba import numba_threads
 from ..cooccur import Cooccurrences
-from ..errors import ConfigError
-from ._glove_kernels import Cells, Parameters, Step, shuffle_cells, train_blocks
+from ..errors import ClusterError, ConfigError
+from ._glove_kernels import (
+    CELLS_SPEC,
+    PARAMETERS_SPEC,
+    STEP_SPEC,
+    Cells,
+    Parameters,
+    Step,
+    shuffle_cells,
+    train_blocks,
+)
 from .glove import BLOCK_CELLS, GloveLoop, GloveState
 from .replicas import Actors, at_epoch_ends, shares, worker_threads
 
@@ -63,8 +73,8 @@ def stratum_cells(cells: Cells, n_workers: int, worker: int, symmetric: bool, se
     """The cells worker ``worker`` trains, one shuffled :class:`Cells` per offset ``o``: the
     cells whose row is in its block and whose column is in block ``(worker + o) mod N`` (for a
     symmetric matrix, also the reversed cells of pairs split across blocks). Stratum ``o`` is
-    shuffled with seed ``seed + worker N + o`` (with one worker: ``seed``, the one-process
-    shuffle)."""
+    shuffled with its own seed drawn from ``(seed, N, worker, o)`` (with one worker: ``seed``,
+    the one-process shuffle)."""
     rows, cols, values = cells
     row_block, col_block = rows % n_workers, cols % n_workers
     forward = np.flatnonzero(row_block == worker)
@@ -82,9 +92,18 @@ def stratum_cells(cells: Cells, n_workers: int, worker: int, symmetric: bool, se
             np.concatenate([cols[f], rows[r]]),
             np.concatenate([values[f], values[r]]),
         )
-        shuffle_cells(*stratum, seed + worker * n_workers + offset)
+        shuffle_cells(*stratum, stratum_seed(seed, n_workers, worker, offset))
         strata.append(stratum)
     return strata
+
+
+def stratum_seed(seed: int, n_workers: int, worker: int, offset: int) -> int:
+    """The shuffle seed of a stratum: ``seed`` itself with one worker (the one-process run's),
+    else one drawn from all four numbers (NumPy's SeedSequence), so that runs with nearby seeds
+    share no stratum's order."""
+    if n_workers == 1:
+        return seed
+    return int(np.random.SeedSequence((seed, n_workers, worker, offset)).generate_state(1, np.uint64)[0] >> 1)
 
 
 @dataclass
@@ -119,6 +138,10 @@ class StratumWorker:
         self.params = Parameters(np.array(setup.W), np.array(setup.C))
         self.strata = stratum_cells(cells, n, worker, setup.step.mirror, setup.seed)
         self.steps = [setup.step._replace(mirror=setup.step.mirror and offset == 0) for offset in range(n)]
+        check_inputs("train_blocks", self.params, PARAMETERS_SPEC)
+        for stratum, step in zip(self.strata, self.steps):
+            check_inputs("train_blocks", stratum, CELLS_SPEC)
+            check_inputs("train_blocks", step, STEP_SPEC)
 
     def train(self, offset: int, c_rows: np.ndarray | None, blocks: np.ndarray, last_of_stratum: bool, end: bool):
         """Train ``blocks`` of stratum ``offset``, first writing ``c_rows`` (if given) as the
@@ -181,6 +204,11 @@ class ClusterRun(GloveLoop):
                 self.entry, self.cells, self.n_workers, self.config.seed, self.step, threads, self.state.W, self.state.C
             )
             self.workers = Actors(self.client, StratumWorker, setup)
+            if self.workers.n_workers != self.n_workers:  # the strata were cut for n_workers
+                raise ClusterError(
+                    f"the cluster went from {self.n_workers} to {self.workers.n_workers} workers while GloVe started; "
+                    "run the command again"
+                )
         self.state.rng_state = self.rng.bit_generator.state
         n = self.n_workers
         self.offsets = self.rng.permutation(n)
