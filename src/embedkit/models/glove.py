@@ -346,6 +346,19 @@ def shuffle_on_disk(cooc: Cooccurrences, directory: Path, budget: int, seed: int
     return tuple(np.asarray(a) for a in CellSink.read(output.directory))
 
 
+def check_kernel_inputs(cells: Cells, params: Parameters, step: Step) -> None:
+    """Check what :func:`train_blocks` is given (dtypes, contiguity: it checks nothing itself).
+
+    Raises
+    ------
+    KernelInputError
+        As :func:`embedkit._kernel_inputs.check_inputs`.
+    """
+    check_inputs("train_blocks", cells, CELLS_SPEC)
+    check_inputs("train_blocks", params, PARAMETERS_SPEC)
+    check_inputs("train_blocks", step, STEP_SPEC)
+
+
 class GloveLoop(EpochLoop):
     """What every GloVe iteration loop shares: the cost (J / nnz, glove.c's figure, from the
     state's ``block_costs``), the parameters checked, the iteration's log line. Subclasses set
@@ -394,9 +407,7 @@ class _Run(GloveLoop):
         self.step = Step(BLOCK_CELLS, cooc.options.symmetric, *scalars)
         if state.block_costs is None or state.block_costs.shape != (n_blocks,):
             state.block_costs = np.zeros(n_blocks, dtype=np.float64)
-        check_inputs("train_blocks", self.cells, CELLS_SPEC)
-        check_inputs("train_blocks", self.params, PARAMETERS_SPEC)
-        check_inputs("train_blocks", self.step, STEP_SPEC)
+        check_kernel_inputs(self.cells, self.params, self.step)
 
     def start_epoch(self, epoch: int) -> None:
         self.state.rng_state = self.rng.bit_generator.state

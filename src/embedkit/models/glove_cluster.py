@@ -33,21 +33,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._kernel_inputs import check_inputs
 from .._numba import numba_threads
 from ..cooccur import Cooccurrences
 from ..errors import ClusterError, ConfigError
-from ._glove_kernels import (
-    CELLS_SPEC,
-    PARAMETERS_SPEC,
-    STEP_SPEC,
-    Cells,
-    Parameters,
-    Step,
-    shuffle_cells,
-    train_blocks,
-)
-from .glove import BLOCK_CELLS, GloveLoop, GloveState
+from ._glove_kernels import Cells, Parameters, Step, shuffle_cells, train_blocks
+from .glove import BLOCK_CELLS, GloveLoop, GloveState, check_kernel_inputs
 from .replicas import Actors, at_epoch_ends, shares, worker_threads
 
 #: Rounds per iteration (at least one per stratum): each is a call to every worker and a wait
@@ -138,10 +128,8 @@ class StratumWorker:
         self.params = Parameters(np.array(setup.W), np.array(setup.C))
         self.strata = stratum_cells(cells, n, worker, setup.step.mirror, setup.seed)
         self.steps = [setup.step._replace(mirror=setup.step.mirror and offset == 0) for offset in range(n)]
-        check_inputs("train_blocks", self.params, PARAMETERS_SPEC)
         for stratum, step in zip(self.strata, self.steps):
-            check_inputs("train_blocks", stratum, CELLS_SPEC)
-            check_inputs("train_blocks", step, STEP_SPEC)
+            check_kernel_inputs(stratum, self.params, step)
 
     def train(self, offset: int, c_rows: np.ndarray | None, blocks: np.ndarray, last_of_stratum: bool, end: bool):
         """Train ``blocks`` of stratum ``offset``, first writing ``c_rows`` (if given) as the
