@@ -566,6 +566,27 @@ def test_a_signal_whose_exception_was_swallowed_is_raised_at_the_next_check():
     signals.check()  # the block is over: nothing pending
 
 
+def test_a_signal_that_surfaces_wrapped_still_ends_the_run_cleanly(monkeypatch, capsys):
+    """A signal raised inside a C callback (numba unpickling a cached kernel) reaches the
+    command line as a SystemError caused by the Interrupted (seen in CI: a traceback and exit 1
+    for a SIGINT while co-occurrences were counted). It is reported as the interruption."""
+    from embedkit import cli, signals
+    from embedkit.errors import Interrupted
+
+    def wrapped_interrupt(**kwargs):
+        try:
+            raise Interrupted(signal.SIGINT)
+        except Interrupted as exc:
+            raise SystemError("CPUDispatcher(...) returned a result with an exception set") from exc
+
+    monkeypatch.setattr(cli, "cli", wrapped_interrupt)
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == 130
+    assert capsys.readouterr().err.strip() == "Error: interrupted by SIGINT; no output was written"
+    assert signals.interruption_behind(ValueError("unrelated")) is None
+
+
 # ----------------------------------------------------------------------------- found by the second hunt
 
 

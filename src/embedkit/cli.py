@@ -46,7 +46,7 @@ from .model import Checkpointer, Model, is_model_directory, parse_every
 from .phrases import SCORINGS as PHRASE_SCORINGS
 from .plot import SIDE_RANGE as PLOT_SIDE_RANGE
 from .projector import projector_paths, write_projector
-from .signals import handle_signals, interrupted_message, stage
+from .signals import handle_signals, interrupted_message, interruption_behind, stage
 from .vectors import ANALOGY_METHODS, Embeddings
 from .vocab import VocabOptions, Vocabulary
 
@@ -106,9 +106,18 @@ def main() -> None:
     with handle_signals():
         try:
             cli(prog_name="embedkit")
+        except Exception as exc:  # a signal can surface wrapped (see signals.interruption_behind)
+            interrupted = interruption_behind(exc)
+            if interrupted is None:
+                raise
+            _exit_interrupted(interrupted)
         except Interrupted as exc:
-            click.echo(f"Error: {interrupted_message(exc)}", err=True)
-            sys.exit(exc.exit_code)
+            _exit_interrupted(exc)
+
+
+def _exit_interrupted(exc: Interrupted) -> None:
+    click.echo(f"Error: {interrupted_message(exc)}", err=True)
+    sys.exit(exc.exit_code)
 
 
 # ----------------------------------------------------------------------------- config files

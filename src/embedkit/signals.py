@@ -71,6 +71,20 @@ def stage(name: str) -> Iterator[None]:
         _stages.pop()
 
 
+def interruption_behind(exc: BaseException) -> Interrupted | None:
+    """The :class:`Interrupted` that ``exc`` stands for, or None: a signal raised inside a C
+    callback (numba loading a cached kernel unpickles in one) surfaces as the callback's own
+    error, a ``SystemError`` whose cause is the Interrupted. Looks along the causes and
+    contexts, then at the signal pending."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, Interrupted):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return _pending[0] if _pending else None
+
+
 def current_stage() -> str | None:
     """The innermost running stage, or None."""
     return _stages[-1] if _stages else None
